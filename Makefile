@@ -1,0 +1,46 @@
+# chainrule: `make demo` sets everything up and runs the main job; `make test` sets up and
+# runs the whole suite (lint, types, tests, notebooks). Both work on a fresh Debian machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system demo test lint bench notebooks clean
+
+setup: $(STAMP)
+
+# Debian packages: graphviz for the real `dot`, chromium to test the HTML stepper.
+system:
+	@command -v dot >/dev/null && command -v chromium >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium >/dev/null; }
+
+$(STAMP): pyproject.toml
+	$(MAKE) system
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/pip install -q -e '.[test,bench,notebooks]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -c "import torch, micrograd, graphviz; assert torch.__version__.startswith('2.13.0')"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/chainrule demo --out $(OUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check engine nn viz tests benchmarks
+	$(BIN)/ruff format --check engine nn viz tests benchmarks
+	$(BIN)/mypy
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+notebooks: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,102 @@
+"""Engine: build and back-propagate the same graph of binary and unary ops with
+chainrule, micrograd 0.1.0 and PyTorch 0-dim float64 tensors."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from micrograd.engine import Value as MicroValue
+
+from benchmarks.common import best_time, bytes_allocated, table
+from engine import Value
+from engine.backprop import order
+
+# Each op maps values in [-1, 1] into [-1, 1], so a deep graph neither overflows nor
+# vanishes; all of them exist in all three libraries.
+OPS: list[Callable[[Any, Any], Any]] = [
+    lambda a, b: a * b,
+    lambda a, b: (a + b) * 0.5,
+    lambda a, b: (a - b) * 0.5,
+    lambda a, b: a.relu(),
+    lambda a, b: a**2,
+    lambda a, b: -a,
+]
+
+
+def layered_graph(leaves: list[Any], depth: int) -> Any:
+    """`depth` layers, each combining pairs of the layer before, then a pairwise sum."""
+    width = len(leaves)
+    layer = leaves
+    for d in range(depth):
+        layer = [
+            OPS[(j + d) % len(OPS)](layer[j], layer[(7 * j + d + 1) % width]) for j in range(width)
+        ]
+    while len(layer) > 1:
+        layer = [layer[i] + layer[i + 1] for i in range(0, len(layer) - 1, 2)] + (
+            [layer[-1]] if len(layer) % 2 else []
+        )
+    return layer[0]
+
+
+LIBRARIES: dict[str, Callable[[float], Any]] = {
+    "micrograd": MicroValue,
+    "chainrule": Value,
+    "pytorch": lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True),
+}
+
+
+def run(width: int = 2000, depth: int = 40, repeat: int = 3) -> str:
+    rng = random.Random(0)
+    xs = [rng.uniform(-1, 1) for _ in range(width)]
+    nodes = len(order(layered_graph([Value(x) for x in xs], depth)))
+    results: dict[str, dict[str, float]] = {}
+    for name, make in LIBRARIES.items():
+
+        def forward(make: Callable[[float], Any] = make) -> Any:
+            return layered_graph([make(x) for x in xs], depth)
+
+        def forward_backward(make: Callable[[float], Any] = make) -> Any:
+            root = forward(make)
+            root.backward()
+            return root
+
+        fwd = best_time(forward, repeat)
+        both = best_time(forward_backward, repeat)
+        results[name] = {
+            "fwd": fwd,
+            "bwd": max(both - fwd, 1e-9),
+            "both": both,
+            "bytes": bytes_allocated(forward) / nodes,
+        }
+    base = results["micrograd"]
+    rows = []
+    for name, r in results.items():
+        rows.append(
+            [
+                name,
+                f"{nodes / r['fwd'] / 1e3:,.0f}k",
+                f"{nodes / r['bwd'] / 1e3:,.0f}k",
+                f"{base['both'] / r['both']:.2f}x",
+                f"{r['bytes']:.0f}",
+                f"{r['bytes'] / base['bytes']:.3f}x",
+            ]
+        )
+    return table(
+        f"Engine: layered graph of binary/unary ops ({nodes:,} nodes, GC on)",
+        [
+            "library",
+            "forward nodes/s",
+            "backward nodes/s",
+            "fwd+bwd speed vs micrograd",
+            "bytes/node",
+            "memory vs micrograd",
+        ],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    print(run())

@@ -1,0 +1,46 @@
+"""Timing and memory helpers shared by the benchmark sections."""
+
+from __future__ import annotations
+
+import gc
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+
+def best_time(fn: Callable[[], Any], repeat: int) -> float:
+    """Fastest of `repeat` runs, each starting on a collected heap.
+
+    The garbage collector stays on during the run, as a user runs it; collecting
+    before each run keeps one library's cyclic garbage from being charged to the next.
+    """
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+        del result
+    gc.collect()
+    return min(times)
+
+
+def bytes_allocated(fn: Callable[[], Any]) -> int:
+    """Bytes still allocated (tracemalloc) while `fn`'s result is alive."""
+    gc.collect()
+    tracemalloc.start()
+    result = fn()
+    current, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del result
+    gc.collect()
+    return current
+
+
+def table(title: str, header: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table, so the output pastes straight into an issue."""
+    lines = [f"### {title}", "", "| " + " | ".join(header) + " |"]
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,21 @@
+"""Run every benchmark section in one process and print Markdown tables of ratios.
+
+make bench        (or: python -m benchmarks.run)
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+from benchmarks import bench_engine
+
+
+def main() -> None:
+    print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}\n")
+    for section in (bench_engine,):
+        print(section.run(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

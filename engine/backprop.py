@@ -1,0 +1,144 @@
+"""Reverse-mode backpropagation over `Value` nodes.
+
+The chain rule: if L depends on a node v only through its children c, then
+    dL/dv = Σ_c dL/dc · dc/dv.
+Processing nodes children-before-parents (reverse topological order), each node's
+dL/dv is complete when its turn comes, and it passes dL/dv · dv/dp to each parent p.
+
+Order without recursion: a depth-first search with an explicit stack (see `order`),
+so a chain of a million nodes is fine. (Sorting by a per-node creation number would
+also work, but the number costs ~36 bytes a node; the search costs ~70 ns.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.value import Value
+
+
+def order(root: Value, reset: bool = False) -> list[Value]:
+    """Every node `root` depends on (itself included), each after all nodes that use it.
+
+    An iterative depth-first search: a node is pushed, its parents are pushed above
+    it, and it is emitted when it comes off the stack the second time, i.e. after all
+    its parents (post-order); reversed, that puts every node before its parents.
+    Parents are visited in their stored order, so the order is the same on every run.
+    With `reset`, interior grads are set to 0 on the way (backward's fresh start).
+    """
+    topo: list[Value] = []
+    visited: set[Value] = set()
+    done: set[Value] = set()
+    stack = [root]
+    push, pop, emit = stack.append, stack.pop, topo.append
+    while stack:
+        v = pop()
+        if v in visited:
+            if v not in done:  # second time off the stack: all its parents are emitted
+                done.add(v)
+                if reset:
+                    v.grad = 0.0
+                emit(v)
+            continue
+        visited.add(v)
+        a = v._a
+        if a is None:
+            done.add(v)
+            emit(v)
+            continue
+        push(v)
+        if type(a) is tuple:
+            for p in a:
+                if p not in visited:
+                    push(p)
+        else:
+            if a not in visited:
+                push(a)
+            b = v._b
+            if b is not None and b not in visited:
+                push(b)
+    topo.reverse()
+    return topo
+
+
+def _seed(root: Value) -> list[Value]:
+    """The nodes in backward order, interior grads from zero (so a second pass never
+    double-counts them), leaves keeping theirs to accumulate as in PyTorch; d root/d root = 1."""
+    nodes = order(root, reset=True)
+    root.grad = 1.0 if root._a is not None else root.grad + 1.0
+    return nodes
+
+
+def backward(root: Value) -> None:
+    """Fill in d root/d v for every node v that root depends on."""
+    nodes = _seed(root)
+    for v in nodes:
+        a = v._a
+        if a is None:
+            continue
+        g = v.grad
+        if type(a) is tuple:
+            g *= v._db
+            if g == 0.0:  # e.g. an inactive ReLU unit: nothing flows to its inputs
+                continue
+            inner = v._da
+            if inner is None:
+                for p in a:
+                    p.grad += g
+            else:
+                for p, d in zip(a, inner):
+                    p.grad += g * d
+        else:
+            a.grad += g * v._da
+            b = v._b
+            if b is not None:
+                b.grad += g * v._db
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One edge of one chain-rule step: `added` = upstream · `local` goes into parent.grad."""
+
+    parent: Value
+    local: float
+    added: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """One chain-rule step: `node` passes its gradient `upstream` (= d root/d node) on."""
+
+    index: int
+    node: Value
+    upstream: float
+    contributions: tuple[Contribution, ...]
+
+
+def steps(root: Value) -> Iterator[Step]:
+    """The backward pass as a sequence of steps, one per interior node, in backward order.
+
+    Each step is applied before it is yielded; consuming every step leaves exactly
+    the gradients `backward()` leaves (same order, same arithmetic).
+    """
+    nodes = _seed(root)
+    index = 0
+    for v in nodes:
+        if v._a is None:
+            continue
+        g = v.grad
+        if type(v._a) is tuple:
+            scaled = g * v._db
+            inner = v._da if v._da is not None else (1.0,) * len(v._a)
+            adds = [(p, v._db * d, scaled * d) for p, d in zip(v._a, inner)]
+            flows = scaled != 0.0  # an inactive ReLU unit passes nothing on (as backward)
+        else:
+            adds = [(p, d, g * d) for p, d in zip(v.parents, v.local_grads)]
+            flows = True
+        if flows:
+            for p, _, added in adds:
+                p.grad += added
+        yield Step(index, v, g, tuple(Contribution(p, local, added) for p, local, added in adds))
+        index += 1
