@@ -11,7 +11,16 @@ Depends on nothing but the standard library.
 from engine.backprop import Contribution, Step
 from engine.grad_mode import is_grad_enabled, no_grad
 from engine.gradcheck import GradcheckError, GradcheckResult, gradcheck
-from engine.value import ACTIVATIONS, Value, add_all, dot, logsumexp, neuron
+from engine.value import (
+    ACTIVATIONS,
+    Value,
+    add_all,
+    binary_cross_entropy_with_logits,
+    dot,
+    logsumexp,
+    neuron,
+    softmax_cross_entropy,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -21,10 +30,12 @@ __all__ = [
     "Step",
     "Value",
     "add_all",
+    "binary_cross_entropy_with_logits",
     "dot",
     "gradcheck",
     "is_grad_enabled",
     "logsumexp",
     "neuron",
     "no_grad",
+    "softmax_cross_entropy",
 ]

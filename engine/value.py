@@ -416,3 +416,33 @@ def logsumexp(values: Sequence[Operand]) -> Value:
     m = max(p.data for p in ps)
     lse = m + math.log(sum(math.exp(p.data - m) for p in ps))
     return _nary(lse, "logsumexp", ps, tuple(math.exp(p.data - lse) for p in ps), 1.0)
+
+
+def softmax_cross_entropy(logits: Sequence[Operand], target: int) -> Value:
+    """-ln softmax(z)_y as one node, computed as ln Σ e^{z_k - m} - (z_y - m) (m = max z)
+    like PyTorch's log_softmax, so it neither overflows nor cancels; dℓ/dz_k =
+    softmax(z)_k - [k = y]."""
+    ps = tuple(v if type(v) is Value else _lift(v) for v in logits)
+    if not 0 <= target < len(ps):
+        raise ValueError(f"cross_entropy: class {target} is out of range for {len(ps)} logits")
+    m = max(p.data for p in ps)
+    log_total = math.log(sum(math.exp(p.data - m) for p in ps))
+    log_probs = [p.data - m - log_total for p in ps]
+    inner = tuple(math.exp(lp) - (k == target) for k, lp in enumerate(log_probs))
+    return _nary(-log_probs[target], "cross_entropy", ps, inner, 1.0)
+
+
+def binary_cross_entropy_with_logits(logit: Operand, target: float) -> Value:
+    """-[y ln σ(x) + (1-y) ln(1-σ(x))] as one node, for a logit x and target y in [0, 1].
+
+    Value: (1-y)·x + max(-x, 0) + ln(1 + e^-|x|), which never overflows; dℓ/dx = σ(x) - y,
+    written as σ(x) for y = 0 and -σ(-x) for y = 1 so it does not cancel for large |x|.
+    """
+    x = logit if type(logit) is Value else _lift(logit)
+    y = float(target)
+    if not 0.0 <= y <= 1.0:
+        raise ValueError(f"binary_cross_entropy: target must be in [0, 1], got {target!r}")
+    d = x.data
+    loss = ((1.0 - y) * d + max(-d, 0.0)) + math.log1p(math.exp(-abs(d)))
+    slope = -sigmoid(-d)[0] if y == 1.0 else sigmoid(d)[0] - y
+    return _node(loss, "bce", x, slope)

@@ -1,0 +1,83 @@
+"""Batch normalization over a mini-batch, as torch.nn.BatchNorm1d.
+
+Training, for each feature over the N samples of the batch:
+    μ = (1/N) Σ x_i,   σ² = (1/N) Σ (x_i - μ)²          (biased variance)
+    x̂_i = (x_i - μ) / √(σ² + ε),   y_i = γ x̂_i + β      (γ = weight, β = bias)
+μ and σ² are built from `Value` ops, so the gradient flows through them exactly as in
+PyTorch. The running averages are updated with the unbiased variance σ²·N/(N-1):
+    running = (1 - momentum)·running + momentum·batch_stat
+(momentum=None: the cumulative average, factor 1/num_batches_tracked).
+Inference uses the running averages instead of the batch's statistics.
+"""
+
+from __future__ import annotations
+
+from engine import Value, add_all
+from nn.module import Batch, Module
+
+
+class BatchNorm1d(Module):
+    """Normalize each of `num_features` features over the batch."""
+
+    _buffers: tuple[str, ...] = ("running_mean", "running_var", "num_batches_tracked")
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+    ) -> None:
+        if num_features < 1:
+            raise ValueError(f"BatchNorm1d needs at least one feature, got {num_features}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = [Value(1.0, label=f"γ{j}") for j in range(num_features)] if affine else None
+        self.bias = [Value(0.0, label=f"β{j}") for j in range(num_features)] if affine else None
+        self.running_mean = [0.0] * num_features
+        self.running_var = [1.0] * num_features
+        self.num_batches_tracked = 0
+        if not track_running_stats:
+            self._buffers: tuple[str, ...] = ()
+
+    def forward(self, batch: Batch) -> Batch:
+        n, f = len(batch), self.num_features
+        for x in batch:
+            if len(x) != f:
+                raise ValueError(f"BatchNorm1d expects {f} features per sample, got {len(x)}")
+        use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats and self.training and n < 2:
+            raise ValueError(f"BatchNorm1d needs more than 1 sample per batch in training, got {n}")
+        columns = [
+            [x[j] if isinstance(x[j], Value) else Value(x[j]) for x in batch] for j in range(f)
+        ]
+        outputs = []
+        if use_batch_stats and self.training and self.track_running_stats:
+            self.num_batches_tracked += 1
+        for j, col in enumerate(columns):
+            if use_batch_stats:
+                mean = add_all(col) / n
+                centered = [x - mean for x in col]
+                var = add_all([c * c for c in centered]) / n
+                std = (var + self.eps).sqrt()
+                normed = [c / std for c in centered]
+                if self.training and self.track_running_stats:
+                    self._update_running(j, mean.data, var.data * n / (n - 1))
+            else:
+                inv = 1.0 / (self.running_var[j] + self.eps) ** 0.5
+                normed = [(x - self.running_mean[j]) * inv for x in col]
+            if self.weight is not None and self.bias is not None:
+                normed = [self.weight[j] * v + self.bias[j] for v in normed]
+            outputs.append(normed)
+        return [[outputs[j][i] for j in range(f)] for i in range(n)]
+
+    def _update_running(self, j: int, mean: float, unbiased_var: float) -> None:
+        m = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
+        self.running_mean[j] = (1 - m) * self.running_mean[j] + m * mean
+        self.running_var[j] = (1 - m) * self.running_var[j] + m * unbiased_var
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+        )

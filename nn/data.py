@@ -1,0 +1,131 @@
+"""Toy data sets made with numpy, seeded, and mini-batching.
+
+Each maker returns (X, y): X a list of samples (lists of floats), y a list of labels
+(ints; for `regression_1d`, floats). Same seed, same data, on every machine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+Data = tuple[list[list[float]], list]
+
+
+def _out(x: np.ndarray, y: np.ndarray) -> Data:
+    return x.tolist(), y.tolist()
+
+
+def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> Data:
+    """Two interleaving half circles (labels 0 and 1), as sklearn's make_moons."""
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    t_out = np.linspace(0, math.pi, n_out)
+    t_in = np.linspace(0, math.pi, n_in)
+    x = np.vstack(
+        [
+            np.column_stack([np.cos(t_out), np.sin(t_out)]),
+            np.column_stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5]),
+        ]
+    )
+    y = np.concatenate([np.zeros(n_out, int), np.ones(n_in, int)])
+    x += rng.normal(0.0, noise, x.shape)
+    order = rng.permutation(n)
+    return _out(x[order], y[order])
+
+
+def make_circles(
+    n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0
+) -> Data:
+    """A small circle (label 1) inside a large one (label 0)."""
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    t = rng.uniform(0, 2 * math.pi, n)
+    r = np.where(np.arange(n) < n_out, 1.0, factor)
+    x = np.column_stack([r * np.cos(t), r * np.sin(t)]) + rng.normal(0.0, noise, (n, 2))
+    y = (np.arange(n) >= n_out).astype(int)
+    order = rng.permutation(n)
+    return _out(x[order], y[order])
+
+
+def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.2, seed: int | None = 0) -> Data:
+    """`classes` interleaved spiral arms (labels 0..classes-1), as in CS231n."""
+    rng = np.random.default_rng(seed)
+    per = n // classes
+    xs, ys = [], []
+    for k in range(classes):
+        r = np.linspace(0.0, 1.0, per)
+        t = np.linspace(k * 4.0, (k + 1) * 4.0, per) + rng.normal(0.0, noise, per)
+        xs.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        ys.append(np.full(per, k))
+    x, y = np.vstack(xs), np.concatenate(ys)
+    order = rng.permutation(len(y))
+    return _out(x[order], y[order])
+
+
+def make_blobs(n: int = 150, centers: int = 3, std: float = 0.5, seed: int | None = 0) -> Data:
+    """Gaussian blobs around `centers` random centres in [-3, 3]² (multi-class)."""
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(-3.0, 3.0, (centers, 2))
+    y = np.arange(n) % centers
+    x = c[y] + rng.normal(0.0, std, (n, 2))
+    order = rng.permutation(n)
+    return _out(x[order], y[order])
+
+
+def regression_1d(n: int = 64, noise: float = 0.05, seed: int | None = 0) -> Data:
+    """y = sin(2x) + noise on x in [-2, 2]: a 1-D target for piecewise-linear fits."""
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-2.0, 2.0, n))
+    y = np.sin(2.0 * x) + rng.normal(0.0, noise, n)
+    return [[float(v)] for v in x], y.tolist()
+
+
+DATASETS = {
+    "moons": make_moons,
+    "circles": make_circles,
+    "spirals": make_spirals,
+    "blobs": make_blobs,
+}
+
+
+def train_val_split(
+    x: list, y: list, val_fraction: float = 0.2, seed: int | None = 0
+) -> tuple[Data, Data]:
+    """Shuffle, then hold out `val_fraction` of the samples for validation."""
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} samples but {len(y)} labels")
+    order = np.random.default_rng(seed).permutation(len(x)).tolist()
+    k = max(1, round(len(x) * val_fraction))
+    val, train = order[:k], order[k:]
+    return ([x[i] for i in train], [y[i] for i in train]), (
+        [x[i] for i in val],
+        [y[i] for i in val],
+    )
+
+
+def batches(
+    x: list,
+    y: list,
+    batch_size: int | None,
+    rng: np.random.Generator | None = None,
+    shuffle: bool = True,
+) -> Iterator[Data]:
+    """Mini-batches of (x, y); full batch when batch_size is None; shuffled with `rng`."""
+    n = len(x)
+    order = (
+        (rng if rng is not None else np.random.default_rng()).permutation(n).tolist()
+        if shuffle
+        else list(range(n))
+    )
+    size = n if batch_size is None else batch_size
+    if size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    for start in range(0, n, size):
+        idx = order[start : start + size]
+        yield [x[i] for i in idx], [y[i] for i in idx]

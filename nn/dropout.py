@@ -1,0 +1,69 @@
+"""Dropout: in training, each unit is kept with probability 1-p and dropped (zeroed)
+otherwise, so no unit can rely on a specific other one.
+
+Notation: `p` is the probability of *dropping* a unit, as in torch.nn.Dropout. The
+lecture writes p for the probability of *keeping* one; its keep probability is our 1-p.
+
+Two forms with the same expected output:
+- inverted (default, PyTorch): training output x·m/(1-p) with m ~ Bernoulli(1-p);
+  inference is the identity.
+- classic (the lecture's, `inverted=False`): training output x·m; at inference every
+  unit is used and scaled by the keep probability 1-p.
+Dropped units stay in the graph multiplied by 0, so drawings show the zeroed paths and
+no gradient flows through them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import Value
+from nn.module import Batch, Module
+
+
+class Dropout(Module):
+    """Drop each element with probability p (training mode only)."""
+
+    def __init__(
+        self,
+        p: float = 0.5,
+        *,
+        inverted: bool = True,
+        seed: int | np.random.Generator | None = None,
+    ) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout probability must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.inverted = inverted
+        self.generator = (
+            seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        )
+        self.last_mask: list[list[bool]] | None = None  # which elements the last pass kept
+
+    def forward(self, batch: Batch, mask: list[list[bool]] | None = None) -> Batch:
+        """Apply dropout; `mask` (True = keep) overrides the random draw."""
+        keep = 1.0 - self.p
+        if not self.training:
+            self.last_mask = None
+            if self.inverted or self.p == 0.0:
+                return batch
+            return [[v * keep for v in x] for x in batch]
+        if self.p == 0.0 and mask is None:
+            self.last_mask = [[True] * len(x) for x in batch]
+            return batch
+        if mask is None:
+            mask = [(self.generator.random(len(x)) < keep).tolist() for x in batch]
+        elif [len(m) for m in mask] != [len(x) for x in batch]:
+            raise ValueError("Dropout mask must have the shape of the batch")
+        self.last_mask = mask
+        scale = 1.0 / keep if self.inverted else 1.0
+        return [
+            [
+                (v if isinstance(v, Value) else Value(v)) * (scale if k else 0.0)
+                for v, k in zip(x, m)
+            ]
+            for x, m in zip(batch, mask)
+        ]
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}" + ("" if self.inverted else ", inverted=False")

@@ -1,0 +1,70 @@
+"""Losses, each the mean over the batch as in PyTorch's default reduction.
+
+Predictions are a batch of outputs ([[y], [y], ...] or a flat list of one output per
+sample); targets are plain numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from engine import Value, add_all, binary_cross_entropy_with_logits, softmax_cross_entropy
+
+
+def _column(pred: Sequence[Any]) -> list[Value]:
+    out = []
+    for p in pred:
+        if isinstance(p, (list, tuple)):
+            if len(p) != 1:
+                raise ValueError(f"expected one output per sample, got {len(p)}")
+            p = p[0]
+        out.append(p if isinstance(p, Value) else Value(p))
+    return out
+
+
+def _mean(terms: list[Value]) -> Value:
+    if not terms:
+        raise ValueError("loss of an empty batch")
+    return add_all(terms) / len(terms)
+
+
+def _check(pred: Sequence[Any], target: Sequence[Any]) -> None:
+    if len(pred) != len(target):
+        raise ValueError(f"{len(pred)} predictions but {len(target)} targets")
+
+
+def mse_loss(pred: Sequence[Any], target: Sequence[Any]) -> Value:
+    """(1/N) Σ (ŷ_i - y_i)²  (torch.nn.functional.mse_loss)."""
+    _check(pred, target)
+    flat_p = [v for p in pred for v in (p if isinstance(p, (list, tuple)) else [p])]
+    flat_t = [v for t in target for v in (t if isinstance(t, (list, tuple)) else [t])]
+    if len(flat_p) != len(flat_t):
+        raise ValueError(f"{len(flat_p)} predicted values but {len(flat_t)} target values")
+    return _mean([(p - t) ** 2 for p, t in zip(flat_p, flat_t)])
+
+
+def bce_with_logits(logits: Sequence[Any], target: Sequence[float]) -> Value:
+    """Binary cross-entropy on logits x with targets y in [0, 1]:
+    ℓ = -[y ln σ(x) + (1-y) ln(1-σ(x))] = (1-y)·x + softplus(-x), one stable node per
+    sample (torch's binary_cross_entropy_with_logits)."""
+    _check(logits, target)
+    return _mean([binary_cross_entropy_with_logits(x, y) for x, y in zip(_column(logits), target)])
+
+
+def cross_entropy(logits: Sequence[Sequence[Any]], target: Sequence[int]) -> Value:
+    """Softmax cross-entropy: ℓ = -ln softmax(z)_y = ln Σ_k e^{z_k} - z_y, one fused node
+    per sample (log-sum-exp, stable); dℓ/dz_k = softmax(z)_k - [k = y]."""
+    _check(logits, target)
+    return _mean([softmax_cross_entropy(z, int(y)) for z, y in zip(logits, target)])
+
+
+def hinge_loss(scores: Sequence[Any], target: Sequence[float], margin: float = 1.0) -> Value:
+    """SVM hinge loss with labels y = ±1: (1/N) Σ max(0, margin - y·s) (micrograd's demo)."""
+    _check(scores, target)
+    terms = []
+    for s, y in zip(_column(scores), target):
+        if y not in (-1, 1):
+            raise ValueError(f"hinge loss labels must be -1 or +1, got {y!r}")
+        terms.append((margin - float(y) * s).relu())
+    return _mean(terms)
