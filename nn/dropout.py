@@ -47,7 +47,7 @@ class Dropout(Module):
             self.last_mask = None
             if self.inverted or self.p == 0.0:
                 return batch
-            return [[v * keep for v in x] for x in batch]
+            return [[(v if isinstance(v, Value) else Value(v)) * keep for v in x] for x in batch]
         if self.p == 0.0 and mask is None:
             self.last_mask = [[True] * len(x) for x in batch]
             return batch
