@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from operator import mul
 from typing import Any
 
 from micrograd.nn import MLP as MicroMLP
@@ -33,51 +34,39 @@ def step_values(model: Any, params: list, call: Callable[[Any], list]) -> float:
 
 
 def step_floats(w: list[list[list[float]]], b: list[list[float]]) -> float:
-    """The same step by hand on floats: forward, backward by the chain rule, update."""
+    """The same step written by hand on floats (forward, backward by the chain rule, SGD),
+    as fast as plain Python gets: sums of products with map, columns with zip."""
     n = len(X)
-    acts = [[list(x) for x in X]]
-    pre = []
+    acts: list[list[list[float]]] = [X]
     for li, (wl, bl) in enumerate(zip(w, b)):
-        last = li == len(w) - 1
-        z = [
-            [sum(wi * xi for wi, xi in zip(row, a)) + bj for row, bj in zip(wl, bl)]
-            for a in acts[-1]
-        ]
-        pre.append(z)
-        acts.append(z if last else [[v if v > 0 else 0.0 for v in r] for r in z])
-    margins = [1 - y * a[0] for y, a in zip(YS, acts[-1])]
-    loss = sum(m for m in margins if m > 0) / n + 1e-4 * sum(
-        v * v for wl in w for r in wl for v in r
+        z = [[sum(map(mul, row, a)) + bj for row, bj in zip(wl, bl)] for a in acts[-1]]
+        acts.append(z if li == len(w) - 1 else [[v if v > 0.0 else 0.0 for v in r] for r in z])
+    margins = [1.0 - y * a[0] for y, a in zip(YS, acts[-1])]
+    loss = sum(m for m in margins if m > 0.0) / n
+    loss += 1e-4 * (
+        sum(v * v for wl in w for r in wl for v in r) + sum(v * v for bl in b for v in bl)
     )
-    loss += 1e-4 * sum(v * v for bl in b for v in bl)
-    delta = [[-y / n if m > 0 else 0.0] for y, m in zip(YS, margins)]
+    delta = [[-y / n if m > 0.0 else 0.0] for y, m in zip(YS, margins)]
     for li in range(len(w) - 1, -1, -1):
-        a_in = acts[li]
-        gw = [
-            [
-                sum(d[j] * a[i] for d, a in zip(delta, a_in)) + 2e-4 * w[li][j][i]
-                for i in range(len(w[li][j]))
-            ]
-            for j in range(len(w[li]))
-        ]
-        gb = [sum(d[j] for d in delta) + 2e-4 * b[li][j] for j in range(len(b[li]))]
+        wl, bl = w[li], b[li]
+        d_cols, a_cols = list(zip(*delta)), list(zip(*acts[li]))
+        gw = [[sum(map(mul, dj, ai)) for ai in a_cols] for dj in d_cols]
+        gb = [sum(dj) for dj in d_cols]
         if li:
+            w_cols = list(zip(*wl))
             delta = [
-                [
-                    sum(d[j] * w[li][j][i] for j in range(len(d)))
-                    * (1.0 if pre[li - 1][k][i] > 0 else 0.0)
-                    for i in range(len(w[li][0]))
-                ]
-                for k, d in enumerate(delta)
+                [sum(map(mul, d, wi)) if ai > 0.0 else 0.0 for wi, ai in zip(w_cols, a)]
+                for d, a in zip(delta, acts[li])
             ]
-        for j in range(len(w[li])):
-            for i in range(len(w[li][j])):
-                w[li][j][i] -= 0.05 * gw[j][i]
-            b[li][j] -= 0.05 * gb[j]
+        for row, grow in zip(wl, gw):
+            for i, (v, g) in enumerate(zip(row, grow)):
+                row[i] = v - 0.05 * (g + 2e-4 * v)
+        for j, (v, g) in enumerate(zip(bl, gb)):
+            bl[j] = v - 0.05 * (g + 2e-4 * v)
     return loss
 
 
-def run(repeat: int = 5) -> str:
+def run(repeat: int = 15) -> str:
     random.seed(0)
     micro = MicroMLP(2, [16, 16, 1])
     ours = MLP(2, [16, 16, 1], seed=0)

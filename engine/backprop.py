@@ -20,54 +20,70 @@ if TYPE_CHECKING:
     from engine.value import Value
 
 
-def order(root: Value, reset: bool = False) -> list[Value]:
-    """Every node `root` depends on (itself included), each after all nodes that use it.
+def interior_order(root: Value) -> list[Value]:
+    """The nodes `root` depends on that an op made (leaves left out), each before all
+    nodes it was computed from: the order backward processes them in.
 
-    An iterative depth-first search: a node is pushed, its parents are pushed above
-    it, and it is emitted when it comes off the stack the second time, i.e. after all
-    its parents (post-order); reversed, that puts every node before its parents.
-    Parents are visited in their stored order, so the order is the same on every run.
-    With `reset`, interior grads are set to 0 on the way (backward's fresh start).
+    An iterative depth-first search: a node is pushed, then a marker (None) above it,
+    then its unvisited parents above that. When the marker comes off the stack, every
+    parent has been emitted, so the node is emitted next (post-order); reversed, every
+    node comes before its parents. Parents are visited in their stored order, so the
+    order is the same on every run.
     """
+    if root._a is None:
+        return []
     topo: list[Value] = []
     visited: set[Value] = set()
-    done: set[Value] = set()
-    stack = [root]
-    push, pop, emit = stack.append, stack.pop, topo.append
+    stack: list[Value | None] = [root]
+    push, pop, emit, mark = stack.append, stack.pop, topo.append, visited.add
     while stack:
         v = pop()
+        if v is None:  # all parents of the node below the marker are done
+            emit(pop())  # type: ignore[arg-type]
+            continue
         if v in visited:
-            if v not in done:  # second time off the stack: all its parents are emitted
-                done.add(v)
-                if reset:
-                    v.grad = 0.0
-                emit(v)
             continue
-        visited.add(v)
-        a = v._a
-        if a is None:
-            done.add(v)
-            emit(v)
-            continue
+        mark(v)
         push(v)
+        push(None)
+        a = v._a
         if type(a) is tuple:
             for p in a:
-                if p not in visited:
+                if p._a is not None and p not in visited:
                     push(p)
         else:
-            if a not in visited:
+            if a._a is not None and a not in visited:
                 push(a)
             b = v._b
-            if b is not None and b not in visited:
+            if b is not None and b._a is not None and b not in visited:
                 push(b)
     topo.reverse()
     return topo
 
 
+def order(root: Value) -> list[Value]:
+    """Every node `root` depends on, itself included, each before its parents: the
+    interior nodes in backward order, then the leaves in the order first met."""
+    if root._a is None:
+        return [root]
+    nodes = interior_order(root)
+    seen: set[Value] = set()
+    leaves = []
+    for v in nodes:
+        for p in v.parents:
+            if p._a is None and p not in seen:
+                seen.add(p)
+                leaves.append(p)
+    return nodes + leaves
+
+
 def _seed(root: Value) -> list[Value]:
-    """The nodes in backward order, interior grads from zero (so a second pass never
-    double-counts them), leaves keeping theirs to accumulate as in PyTorch; d root/d root = 1."""
-    nodes = order(root, reset=True)
+    """The interior nodes in backward order, their grads from zero (so a second pass
+    never double-counts them); leaves keep theirs and accumulate, as in PyTorch.
+    d root/d root = 1."""
+    nodes = interior_order(root)
+    for v in nodes:
+        v.grad = 0.0
     root.grad = 1.0 if root._a is not None else root.grad + 1.0
     return nodes
 
@@ -77,8 +93,6 @@ def backward(root: Value) -> None:
     nodes = _seed(root)
     for v in nodes:
         a = v._a
-        if a is None:
-            continue
         g = v.grad
         if type(a) is tuple:
             g *= v._db
@@ -124,10 +138,7 @@ def steps(root: Value) -> Iterator[Step]:
     the gradients `backward()` leaves (same order, same arithmetic).
     """
     nodes = _seed(root)
-    index = 0
-    for v in nodes:
-        if v._a is None:
-            continue
+    for index, v in enumerate(nodes):
         g = v.grad
         if type(v._a) is tuple:
             scaled = g * v._db
@@ -141,4 +152,3 @@ def steps(root: Value) -> Iterator[Step]:
             for p, _, added in adds:
                 p.grad += added
         yield Step(index, v, g, tuple(Contribution(p, local, added) for p, local, added in adds))
-        index += 1

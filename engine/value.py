@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from fractions import Fraction
 from numbers import Real
+from operator import mul
 from typing import Any, Union
 
 from engine import backprop, grad_mode
@@ -328,9 +329,19 @@ def _nary(
     data: float, op: str, parents: tuple[Value, ...], inner: tuple[float, ...] | None, outer: float
 ) -> Value:
     """An n-ary node: d out/d parents[i] = outer * inner[i] (inner None: all ones)."""
-    out = _node(data, op, None, 0.0)  # type: ignore[arg-type]
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._b = None
     if grad_mode.enabled:
-        out._a, out._da, out._db = parents, inner, outer
+        out._a = parents
+        out._da = inner
+        out._db = outer
+    else:
+        out._a = None
+        out._da = out._db = 0.0
     return out
 
 
@@ -380,26 +391,32 @@ def neuron(
 ) -> Value:
     """act(Σ w_i·x_i + b) as one node.
 
-    With z = Σ w_i x_i + b: d out/dw_i = act'(z)·x_i, d out/dx_i = act'(z)·w_i,
-    d out/db = act'(z). Parents are w_1..w_n, x_1..x_n, then b. An inactive ReLU has
+    With z = Σ w_i x_i + b: d out/dx_i = act'(z)·w_i, d out/dw_i = act'(z)·x_i,
+    d out/db = act'(z). Parents are x_1..x_n, w_1..w_n, then b. An inactive ReLU has
     act'(z) = 0, so backward skips the whole node.
     """
     if len(weights) != len(inputs):
         raise ValueError(f"neuron: {len(weights)} weights but {len(inputs)} inputs")
-    xs = [x if type(x) is Value else _lift(x) for x in inputs]
-    wd = [w.data for w in weights]
-    xd = [x.data for x in xs]
-    z = sum(map(float.__mul__, wd, xd))
-    if bias is not None:
-        z += bias.data
-        parents = (*weights, *xs, bias)
-        inner = (*xd, *wd, 1.0)
-    else:
-        parents = (*weights, *xs)
-        inner = (*xd, *wd)
+    xs = tuple(x if type(x) is Value else _lift(x) for x in inputs)
+    xd = tuple(x.data for x in xs)
+    wd = tuple(w.data for w in weights)
+    z = sum(map(mul, wd, xd))
+    if bias is None:
+        return neuron_node(z, xs + tuple(weights), wd + xd, activation)
+    return neuron_node(z + bias.data, (*xs, *weights, bias), (*wd, *xd, 1.0), activation)
+
+
+_FUSED_OP = {a: "dot" if a in ("identity", "linear") else f"dot+{a}" for a in ACTIVATIONS}
+
+
+def neuron_node(
+    z: float, parents: tuple[Value, ...], inner: tuple[float, ...], activation: str
+) -> Value:
+    """act(z) as one node, for a pre-activation z = Σ w_i x_i + b computed by the caller
+    (a Layer computes a whole batch's z at once). `parents` are the inputs, weights and
+    bias; `inner` their derivatives dz/dp: the weights, the inputs, and 1."""
     out, slope = ACTIVATIONS[activation](z)
-    op = "dot" if activation in ("identity", "linear") else f"dot+{activation}"
-    return _nary(out, op, parents, inner, slope)
+    return _nary(out, _FUSED_OP[activation], parents, inner, slope)
 
 
 def dot(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None = None) -> Value:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import ACTIVATIONS, Value, neuron
+from engine import ACTIVATIONS, Value
+from engine.value import neuron_node
 from nn.init import init_layer
 from nn.module import Batch, Module
 
@@ -69,18 +70,40 @@ class Layer(Module):
         init_layer(self.weight, self.bias, init, activation, _rng(seed))
 
     def forward(self, batch: Batch) -> Batch:
-        nin, act, weight = self.nin, self.activation, self.weight
-        bias = self.bias if self.bias is not None else [None] * self.nout
-        make = neuron if self.fused else elementary_neuron
+        act = self.activation
+        if not self.fused:
+            bias = self.bias if self.bias is not None else [None] * self.nout
+            return [
+                [elementary_neuron(w, self._inputs(x), b, act) for w, b in zip(self.weight, bias)]
+                for x in batch
+            ]
+        # Each unit's weights are gathered once per pass and each sample's inputs once;
+        # the pre-activations of the whole batch are one matrix product (numpy).
+        wds = [tuple([w.data for w in row]) for row in self.weight]
+        xss = [tuple(self._inputs(x)) for x in batch]
+        xds = [tuple([v.data for v in xs]) for xs in xss]
+        z = np.asarray(xds, dtype=float) @ np.asarray(wds, dtype=float).T
+        if self.bias is not None:
+            z += np.array([b.data for b in self.bias])
+            units = [((*row, b), wd) for row, wd, b in zip(self.weight, wds, self.bias)]
+            one: tuple[float, ...] = (1.0,)
+        else:
+            units = [(tuple(row), wd) for row, wd in zip(self.weight, wds)]
+            one = ()
         out = []
-        for x in batch:
-            if len(x) != nin:
-                raise ValueError(
-                    f"{type(self).__name__} expects {nin} inputs per sample, got {len(x)}"
-                )
-            x = [v if type(v) is Value else Value(v) for v in x]  # one leaf per input, shared
-            out.append([make(w, x, b, act) for w, b in zip(weight, bias)])
+        for xs, xd, zrow in zip(xss, xds, z.tolist()):
+            xd1 = xd + one  # d z/d w_i = x_i, d z/d b = 1
+            out.append(
+                [neuron_node(zj, xs + wb, wd + xd1, act) for zj, (wb, wd) in zip(zrow, units)]
+            )
         return out
+
+    def _inputs(self, x: list) -> list[Value]:
+        if len(x) != self.nin:
+            raise ValueError(
+                f"{type(self).__name__} expects {self.nin} inputs per sample, got {len(x)}"
+            )
+        return [v if type(v) is Value else Value(v) for v in x]  # one leaf per input, shared
 
     def extra_repr(self) -> str:
         return (

@@ -98,8 +98,8 @@ def test_nary_nodes_record_every_input() -> None:
     b = Value(0.25)
     out = neuron(ws, xs, b, "relu")
     assert out.data == 3.0 - 1.0 + 0.25
-    assert out.parents == (*ws, *xs, b)
-    assert out.local_grads == (3.0, 0.5, 1.0, -2.0, 1.0)
+    assert out.parents == (*xs, *ws, b)  # inputs, weights, bias
+    assert out.local_grads == (1.0, -2.0, 3.0, 0.5, 1.0)  # d/dx_i = w_i, d/dw_i = x_i, d/db = 1
     dead = neuron(ws, xs, Value(-5.0), "relu")
     assert dead.data == 0.0 and set(dead.local_grads) == {0.0}
     s = add_all([ws[0], 2.0, xs[1]])

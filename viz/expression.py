@@ -45,7 +45,9 @@ def parse(text: str, variables: dict[str, float]) -> Value:
     leaves = {k: Value(v, label=k) for k, v in variables.items()}
 
     def walk(node: ast.AST) -> Value | float:
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            if isinstance(node.value, bool):
+                raise ExpressionError(f"not a number: {node.value!r}")
             return float(node.value)
         if isinstance(node, ast.Name):
             if node.id not in leaves:

@@ -24,7 +24,7 @@ def decision_boundary(
     steps: int = 60,
     title: str = "decision boundary",
 ) -> Any:
-    """Colour the plane by the model's class (sign of one output, or argmax) with the data on top."""
+    """Colour the plane by the model's class (sign of one output, or argmax), data on top."""
     xs = np.asarray(x)
     lo, hi = xs.min(0) - 0.5, xs.max(0) + 0.5
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], steps), np.linspace(lo[1], hi[1], steps))
