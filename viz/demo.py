@@ -1,4 +1,5 @@
-"""The demo's pictures: gradient graph of one sample's loss, decision boundary, history."""
+"""The demo's pictures: gradient graph of one sample's loss, the backprop stepper,
+decision boundary, history and update-to-weight ratios."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from nn.layers import MLP
 from nn.losses import hinge_loss
 from viz import plots
 from viz.graph import draw_dot, has_dot, render
+from viz.stepper import stepper_html
 
 
 def write_demo_outputs(result: dict[str, Any], out: Path) -> None:
@@ -29,4 +31,10 @@ def write_demo_outputs(result: dict[str, Any], out: Path) -> None:
     if has_dot():
         render(dot, str(out / "graph"), "svg")
     (out / "graph.gv").write_text(dot.source)  # after render, whose cleanup removes its .gv
+    # The backprop stepper for one neuron, as a page that opens without a network.
+    xw = [Value(2.0, label="x1"), Value(0.0, label="x2")]
+    ws = [Value(-3.0, label="w1"), Value(1.0, label="w2")]
+    n = (xw[0] * ws[0] + xw[1] * ws[1] + Value(6.8813735870195432, label="b")).tanh()
+    n.label = "o"
+    stepper_html(n, out / "stepper.html", title="Backprop through one tanh neuron")
     (out / "summary.json").write_text(json.dumps(result["summary"], indent=1))

@@ -9,6 +9,8 @@ graph always gives the same DOT text, byte for byte.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import graphviz
@@ -21,6 +23,32 @@ INSTALL_HINT = (
     "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`. "
     "The DOT source is still available as `.source`."
 )
+
+
+@dataclass(frozen=True)
+class Collapse:
+    """Draw a module as one box: `outputs` are its results, `inputs` what was fed in.
+
+    Every node computed from the inputs on the way to the outputs is hidden inside the
+    box; the module's parameters (and the inputs) draw as edges into it.
+    """
+
+    label: str
+    outputs: Sequence[Value]
+    inputs: Sequence[Value] = ()
+
+
+def _members(group: Collapse) -> set[int]:
+    stop = {id(v) for v in group.inputs}
+    members: set[int] = set()
+    stack = list(group.outputs)
+    while stack:
+        v = stack.pop()
+        if id(v) in members or id(v) in stop or v.is_leaf:
+            continue
+        members.add(id(v))
+        stack.extend(v.parents)
+    return members
 
 
 class DotMissingError(RuntimeError):
@@ -41,12 +69,14 @@ def draw_dot(
     highlight: Value | None = None,
     done: set[int] | None = None,
     edge_notes: dict[tuple[int, int], str] | None = None,
+    collapse: Sequence[Collapse] = (),
 ) -> graphviz.Digraph:
     """The graph of everything `root` depends on, as a `graphviz.Digraph`.
 
     rankdir "LR" or "TB"; `fmt` formats numbers; `show_grad`/`show_local` toggle grads
     and the local derivatives on edges. More than `max_nodes` nodes is a ValueError
     (a full MLP graph is unreadable: draw one neuron, or raise the limit).
+    `collapse` draws modules (a neuron, a layer) as single boxes (see `Collapse`).
     `highlight`, `done` and `edge_notes` are used by the backprop stepper.
     """
     if rankdir not in ("LR", "TB"):
@@ -58,12 +88,37 @@ def draw_dot(
             "draw a smaller expression or pass a larger max_nodes"
         )
     name = {id(v): f"n{i}" for i, v in enumerate(nodes)}
+    box: dict[int, str] = {}  # node id -> the box it is hidden in
+    for k, group in enumerate(collapse):
+        for m in _members(group):
+            box[m] = f"box{k}"
     dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": rankdir})
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="9")
     if show_grad and all(v.grad == 0.0 for v in nodes):
         dot.attr(label="grads are all 0: call backward() first", labelloc="t", fontcolor="gray40")
+    for k, group in enumerate(collapse):
+        outs = ", ".join(fmt.format(o.data) for o in group.outputs)
+        dot.node(
+            f"box{k}",
+            f"{group.label}\\nout {outs}",
+            shape="box3d",
+            style="filled",
+            fillcolor="#ede9fe",
+        )
+    drawn_edges: set[tuple[str, str]] = set()
+
+    def source(p: Value) -> str:
+        return box.get(id(p), name[id(p)])
+
     for v in nodes:
+        if id(v) in box:  # hidden in a box: only its edges from outside the box are drawn
+            for p in v.parents:
+                edge = (source(p), box[id(v)])
+                if edge[0] != edge[1] and edge not in drawn_edges:
+                    drawn_edges.add(edge)
+                    dot.edge(*edge)
+            continue
         n = name[id(v)]
         fields = [v.label] if v.label else []
         fields.append(f"data {fmt.format(v.data)}")
@@ -94,7 +149,7 @@ def draw_dot(
                 label = f"local {fmt.format(d)}"
             if edge_notes and (id(v), k) in edge_notes:
                 label = (label + "\n" if label else "") + edge_notes[(id(v), k)]
-            dot.edge(name[id(p)], op, label=label)
+            dot.edge(source(p), op, label=label)
     return dot
 
 

@@ -90,3 +90,86 @@ def _finish(fig: Any, path: str | Path | None) -> Any:
         fig.savefig(path, dpi=90)
         plt.close(fig)
     return fig
+
+
+def relu_pieces(
+    model: Module,
+    xlim: tuple[float, float] = (-3.0, 3.0),
+    data: tuple[list, list] | None = None,
+    path: str | Path | None = None,
+) -> Any:
+    """A 1-D network with one ReLU hidden layer: its output f(x) and each hidden unit's
+    piece v_j·relu(w_j x + b_j), with the breakpoints x = -b_j/w_j marked.
+
+    The bias b_j decides where unit j's linear part starts, w_j its direction, and the
+    outgoing weight v_j whether the piece points up or down and how steep; the pieces
+    add up (plus the output bias) to a piecewise-linear f.
+    """
+    from nn.layers import Layer
+
+    layers = [m for m in getattr(model, "layers", []) if isinstance(m, Layer)]
+    if (
+        len(layers) != 2
+        or layers[0].nin != 1
+        or layers[1].nout != 1
+        or layers[0].activation != "relu"
+    ):
+        raise ValueError("relu_pieces draws a 1 → n (ReLU) → 1 network")
+    hidden, out = layers
+    w = [row[0].data for row in hidden.weight]
+    b = [v.data for v in hidden.bias] if hidden.bias is not None else [0.0] * len(w)
+    v = [u.data for u in out.weight[0]]
+    c = out.bias[0].data if out.bias is not None else 0.0
+    xs = np.linspace(xlim[0], xlim[1], 400)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    total = np.full_like(xs, c)
+    for j, (wj, bj, vj) in enumerate(zip(w, b, v)):
+        piece = vj * np.maximum(0.0, wj * xs + bj)
+        total += piece
+        ax.plot(xs, piece, lw=0.8, alpha=0.6, label=None if j else "unit pieces")
+        if wj != 0.0 and xlim[0] < -bj / wj < xlim[1]:
+            ax.axvline(-bj / wj, color="gray", lw=0.5, ls=":")
+    with no_grad():
+        f = [model([float(x)])[0].data for x in xs]
+    ax.plot(xs, f, color="k", lw=2, label="f(x)")
+    assert np.allclose(f, total)  # the pieces really add up to the network
+    if data is not None:
+        ax.scatter([p[0] for p in data[0]], data[1], s=10, color="tab:red", label="data", zorder=3)
+    ax.set_xlim(*xlim)
+    ax.set_title("a ReLU network is piecewise linear (dotted: breakpoints -b/w)")
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def activation_histograms(
+    model: Module,
+    x: list[list[float]],
+    path: str | Path | None = None,
+    title: str = "activations per layer",
+) -> Any:
+    """Histogram of every unit's output over a batch, one panel per layer (after each
+    activation), to see whether an initialization keeps their spread."""
+    from nn.layers import Activation, Layer
+
+    batch: list = x
+    panels = []
+    was = model.training
+    model.eval()
+    with no_grad():
+        for m in getattr(model, "layers", [model]):
+            batch = m.forward(batch)
+            if (
+                isinstance(m, (Activation, Layer))
+                and getattr(m, "activation", getattr(m, "name", "")) != "identity"
+            ):
+                panels.append((type(m).__name__, [v.data for row in batch for v in row]))
+    model.train(was)
+    fig, axes = plt.subplots(
+        1, max(1, len(panels)), figsize=(3.2 * max(1, len(panels)), 3), squeeze=False
+    )
+    for k, (_kind, vals) in enumerate(panels):
+        ax = axes[0][k]
+        ax.hist(vals, bins=40, color="tab:blue")
+        ax.set_title(f"layer {k + 1}: mean {np.mean(vals):.2f}, std {np.std(vals):.2f}", fontsize=9)
+    fig.suptitle(title)
+    return _finish(fig, path)

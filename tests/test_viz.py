@@ -1,0 +1,246 @@
+"""Drawings with the real `dot`, the backprop stepper, plots, and the expression parser."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from engine import Value
+from nn import MLP, Neuron, make_moons
+from nn.cli import main
+from viz import ExpressionError, draw_dot, parse, render
+from viz.architecture import draw_mlp
+from viz.graph import INSTALL_HINT, Collapse
+from viz.plots import activation_histograms, decision_boundary, relu_pieces
+from viz.stepper import frames, save_frames, stepper_html
+
+
+def neuron() -> tuple[Value, list[Value]]:
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
+    return (x * w + b).tanh(), [x, w, b]
+
+
+def test_dot_text_names_values_ops_and_local_derivatives() -> None:
+    y, _ = neuron()
+    y.backward()
+    src = draw_dot(y).source
+    assert "x | data 2.0000 | grad -1.5029" in src and "w | data -3.0000 | grad 1.0019" in src
+    assert re.search(r'label="?tanh"?', src) and re.search(r'label="?\*"?', src)
+    assert "local -3.0000" in src and "local 2.0000" in src  # d(x*w)/dx = w, d/dw = x
+    assert src.count("->") == 2 + 2 + 1 + 3  # x,w->*, *,b->+, +->tanh, 3 op->value edges
+
+
+def test_same_graph_same_dot_text_byte_for_byte() -> None:
+    a, _ = neuron()
+    b, _ = neuron()
+    assert draw_dot(a).source == draw_dot(b).source
+    assert draw_dot(a, rankdir="TB").source != draw_dot(a).source
+
+
+def test_drawing_before_backward_says_so_and_options_work() -> None:
+    y, _ = neuron()
+    assert "call backward() first" in draw_dot(y).source
+    assert "grad" not in draw_dot(y, show_grad=False).source
+    assert "local" not in draw_dot(y, show_local=False).source
+    with pytest.raises(ValueError, match="more than max_nodes=3"):
+        draw_dot(y, max_nodes=3)
+
+
+def test_collapsing_a_neuron_draws_one_box() -> None:
+    n = Neuron(2, "tanh", fused=False, seed=0)
+    x = [Value(1.0, label="x0"), Value(-2.0, label="x1")]
+    out = n(x)[0]
+    y = out * 2
+    full = draw_dot(y).source
+    boxed = draw_dot(y, collapse=[Collapse("neuron", [out], x)]).source
+    assert "neuron" in boxed and "box3d" in boxed
+    assert boxed.count("->") < full.count("->") and "tanh" not in boxed and "tanh" in full
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+def test_renders_with_the_real_dot(tmp_path: Path, fmt: str) -> None:
+    y, _ = neuron()
+    y.backward()
+    path = Path(render(draw_dot(y), str(tmp_path / "g"), fmt))
+    data = path.read_bytes()
+    if fmt == "png":
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
+    else:
+        assert data.lstrip().startswith(b"<?xml") and b"<svg" in data and b"tanh" in data
+        assert b"grad 1.0019" in data
+
+
+def test_missing_dot_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from viz import graph
+
+    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
+    y, _ = neuron()
+    with pytest.raises(graph.DotMissingError, match="apt-get install graphviz"):
+        render(draw_dot(y), str(tmp_path / "g"))
+    assert "tanh" in draw_dot(y).source and "apt-get install graphviz" in INSTALL_HINT
+
+
+def test_frames_count_equals_backprop_steps_and_leave_backward_grads(tmp_path: Path) -> None:
+    y, leaves = neuron()
+    y.backward()
+    expected = [v.grad for v in leaves]
+    y.zero_grad()
+    fs = frames(y)
+    assert len(fs) == len(list(y.backward_steps())) == 3
+    y.zero_grad()
+    frames(y)
+    assert [v.grad for v in leaves] == expected
+    paths = save_frames(y, tmp_path, "svg")
+    assert len(paths) == 3 and all(Path(p).read_text().count("<svg") == 1 for p in paths)
+    assert "#fde68a" in fs[0][1].source  # the current node is highlighted
+
+
+def _highlighted(page) -> str:  # type: ignore[no-untyped-def]
+    # graphviz writes each node as <g class="node"><title>n3</title>...<polygon fill=...>
+    return page.evaluate(
+        """() => [...document.querySelectorAll('#frame g.node')]
+              .filter(g => [...g.querySelectorAll('polygon,path')]
+                             .some(p => p.getAttribute('fill') === '#fde68a'))
+              .map(g => g.querySelector('title').textContent).join(',')"""
+    )
+
+
+def test_html_stepper_next_button_moves_the_highlight(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    y, _ = neuron()
+    page_path = stepper_html(y, tmp_path / "stepper.html")
+    text = page_path.read_text()
+    assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page()
+        page.goto(page_path.as_uri())
+        first = _highlighted(page)
+        assert page.inner_text("#counter") == "1 / 3"
+        page.click("#next")
+        second = _highlighted(page)
+        assert page.inner_text("#counter") == "2 / 3"
+        assert first and second and first != second
+        page.click("#prev")
+        assert _highlighted(page) == first
+        browser.close()
+
+
+def test_plots_are_written(tmp_path: Path) -> None:
+    from nn import SGD, fit, regression_1d
+    from viz.plots import history, update_ratios
+
+    x, y = make_moons(40, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    hist = fit(model, x, y, SGD(model.parameters(), lr=0.1), epochs=3, val=(x, y), progress=False)
+    for name, draw in [
+        ("boundary.png", lambda p: decision_boundary(model, x, y, p)),
+        ("history.png", lambda p: history(hist, p)),
+        ("ratios.png", lambda p: update_ratios(hist, p)),
+        ("hist.png", lambda p: activation_histograms(MLP(2, [8, 8, 1], init="he", seed=0), x, p)),
+    ]:
+        draw(tmp_path / name)
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG" and (
+            tmp_path / name
+        ).stat().st_size > 5000
+    xr, yr = regression_1d(20, seed=0)
+    relu_pieces(MLP(1, [5, 1], seed=0), data=(xr, yr), path=tmp_path / "pieces.png")
+    assert (tmp_path / "pieces.png").stat().st_size > 5000
+    with pytest.raises(ValueError, match="1 → n"):
+        relu_pieces(MLP(2, [5, 1], seed=0))
+
+
+def test_architecture_drawing_shows_every_weight() -> None:
+    model = MLP(2, [3, 1], seed=0)
+    src = draw_mlp(model).source
+    assert (src.count("->") == 2 * 3 + 3 * 1 and "#dc2626" in src) or "#2563eb" in src
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("__import__('os').system('true')", "unknown function"),
+        ("__import__('os')", "unknown function '__import__'"),
+        ("x.__class__", "not allowed"),
+        ("y + 1", "unknown name 'y'"),
+        ("tanh(x", "malformed"),
+        ("x[0]", "not allowed"),
+        ("(lambda: 1)()", "unknown function"),
+        ("open('f')", "unknown function 'open'"),
+        ("tanh(x, x)", "exactly one argument"),
+    ],
+)
+def test_expression_parser_refuses_what_is_not_arithmetic(text: str, words: str) -> None:
+    with pytest.raises(ExpressionError, match=words):
+        parse(text, {"x": 1.0})
+
+
+def test_expression_parser_builds_the_graph() -> None:
+    out = parse("tanh(x*w + b)", {"x": 2.0, "w": -3.0, "b": 6.88})
+    ref, _ = neuron()
+    assert out.data == ref.data and out.op == "tanh"
+    assert parse("-x**2 / 4 + exp(0)", {"x": 2.0}).data == 0.0
+
+
+def test_graph_command_renders_svg_and_png(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "n"
+    assert (
+        main(
+            [
+                "graph",
+                "tanh(x*w + b)",
+                "--x",
+                "2",
+                "--w",
+                "-3",
+                "--b",
+                "6.88",
+                "--out",
+                str(out),
+                "--format",
+                "png",
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "n.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["graph", "__import__('os')", "--out", str(out)]) == 2
+    assert "unknown function" in capsys.readouterr().err
+    assert main(["graph", "log(x)", "--x", "-1", "--out", str(out)]) == 2
+    assert "log: input must be positive" in capsys.readouterr().err
+
+
+def test_demo_writes_every_output(tmp_path: Path) -> None:
+    code = main(
+        ["demo", "--epochs", "3", "--samples", "60", "--out", str(tmp_path), "--no-progress"]
+    )
+    assert code == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {
+        "model.json",
+        "history.json",
+        "graph.svg",
+        "stepper.html",
+        "decision_boundary.png",
+        "history.png",
+        "summary.json",
+    } <= names
+    svg = (tmp_path / "graph.svg").read_text()
+    assert "loss" in svg and "x0" in svg
+    result = subprocess.run(["dot", "-V"], capture_output=True, text=True)
+    assert "graphviz" in (result.stdout + result.stderr).lower()
