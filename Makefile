@@ -5,9 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
+LINTED := engine nn viz tests benchmarks notebooks/build.py docs/make_images.py
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system demo test lint bench notebooks clean
+.PHONY: setup system demo test lint bench notebooks notebooks-build clean
 
 setup: $(STAMP)
 
@@ -29,8 +30,8 @@ demo: $(STAMP)
 	$(BIN)/chainrule demo --out $(OUT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine nn viz tests benchmarks
-	$(BIN)/ruff format --check engine nn viz tests benchmarks
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
 test: $(STAMP) lint
@@ -41,6 +42,10 @@ bench: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
+
+# Re-run the lessons and save them with their outputs (after changing notebooks/build.py).
+notebooks-build: $(STAMP)
+	$(BIN)/python notebooks/build.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis

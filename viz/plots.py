@@ -1,19 +1,25 @@
-"""Plots with matplotlib (Agg backend: works without a screen)."""
+"""Plots with matplotlib. Each function returns the figure, or saves it to `path` and
+closes it. Without a screen matplotlib draws with Agg, so scripts and CI work as is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 from engine import no_grad
 from nn.module import Module
 from nn.train import History
+
+
+def setup_notebook(dpi: int = 72) -> None:
+    """Small inline figures, so committed notebooks stay small."""
+    matplotlib.rcParams["figure.dpi"] = dpi
+    matplotlib.rcParams["savefig.dpi"] = dpi
 
 
 def decision_boundary(
@@ -172,4 +178,59 @@ def activation_histograms(
         ax.hist(vals, bins=40, color="tab:blue")
         ax.set_title(f"layer {k + 1}: mean {np.mean(vals):.2f}, std {np.std(vals):.2f}", fontsize=9)
     fig.suptitle(title)
+    return _finish(fig, path)
+
+
+def curves(
+    series: dict[str, tuple[Sequence[float], Sequence[float]]],
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    logy: bool = False,
+    path: str | Path | None = None,
+) -> Any:
+    """Several named (x, y) curves on one axis, e.g. loss per epoch for several learning rates."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for name, (xs, ys) in series.items():
+        ax.plot(list(xs), list(ys), label=name, marker="o" if len(xs) < 12 else None)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def functions_1d(
+    models: dict[str, Module],
+    xlim: tuple[float, float] = (-2.0, 2.0),
+    data: tuple[list, list] | None = None,
+    path: str | Path | None = None,
+) -> Any:
+    """The functions computed by 1-input, 1-output models, side by side with the data."""
+    xs = np.linspace(xlim[0], xlim[1], 300)
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    if data is not None:
+        ax.scatter([p[0] for p in data[0]], data[1], s=10, color="k", label="data", zorder=3)
+    for name, model in models.items():
+        was = model.training
+        model.eval()
+        with no_grad():
+            ax.plot(xs, [model([float(x)])[0].data for x in xs], label=name)
+        model.train(was)
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def weight_histograms(models: dict[str, Module], path: str | Path | None = None) -> Any:
+    """Distribution of each model's weights (biases left out), e.g. L1 vs L2."""
+    from nn.regularization import weight_vector
+
+    fig, axes = plt.subplots(1, len(models), figsize=(3.6 * len(models), 3), squeeze=False)
+    for ax, (name, model) in zip(axes[0], models.items()):
+        ws = [w.data for w in weight_vector(model)]
+        ax.hist(ws, bins=40, color="tab:purple")
+        near_zero = sum(abs(w) < 1e-3 for w in ws) / len(ws)
+        ax.set_title(f"{name}: {near_zero:.0%} of |w| < 1e-3", fontsize=9)
     return _finish(fig, path)
