@@ -14,6 +14,8 @@ def best_time(fn: Callable[[], Any], repeat: int) -> float:
 
     The garbage collector stays on during the run, as a user runs it; collecting
     before each run keeps one library's cyclic garbage from being charged to the next.
+    (A full collection walks every live object, imported modules included: with PyTorch
+    imported, micrograd's collections cost more than in a process without it.)
     """
     times = []
     for _ in range(repeat):

@@ -4,6 +4,7 @@ from nn import MLP, SGD, StepLR, fit, make_moons
 """
 
 from nn import init
+from nn.analysis import linear_pieces, tent_network
 from nn.batchnorm import BatchNorm1d
 from nn.checkpoint import CheckpointError, load, save
 from nn.data import (
@@ -54,6 +55,7 @@ __all__ = [
     "init",
     "l1_penalty",
     "l2_penalty",
+    "linear_pieces",
     "load",
     "make_blobs",
     "make_circles",
@@ -63,6 +65,7 @@ __all__ = [
     "permute_hidden",
     "regression_1d",
     "save",
+    "tent_network",
     "train_val_split",
     "weight_vector",
 ]

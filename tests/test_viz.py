@@ -244,3 +244,13 @@ def test_demo_writes_every_output(tmp_path: Path) -> None:
     assert "loss" in svg and "x0" in svg
     result = subprocess.run(["dot", "-V"], capture_output=True, text=True)
     assert "graphviz" in (result.stdout + result.stderr).lower()
+
+
+def test_a_value_shows_as_its_graph_in_jupyter() -> None:
+    y, _ = neuron()
+    svg = y._repr_svg_()  # type: ignore[attr-defined]
+    assert svg.startswith("<?xml") and "tanh" in svg
+    big = Value(0.0)
+    for i in range(300):
+        big = big + i
+    assert big._repr_svg_() is None  # type: ignore[attr-defined]

@@ -161,7 +161,13 @@ def render(dot: graphviz.Digraph, path: str, fmt: str = "svg") -> str:
 
 
 def _repr_svg_(v: Value) -> Any:
-    return draw_dot(v)._repr_image_svg_xml() if has_dot() else None
+    """A Value's graph in Jupyter; None (plain repr) without `dot` or past 200 nodes."""
+    if not has_dot():
+        return None
+    try:
+        return draw_dot(v, max_nodes=200)._repr_image_svg_xml()
+    except ValueError:
+        return None
 
 
 # In Jupyter a Value shows as its graph (viz installs this; engine never imports viz).
