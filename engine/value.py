@@ -7,9 +7,9 @@ the drawings in `viz` all read this record; nothing else is kept.
 
 Storage (why it looks like this): a unary or binary node keeps its parents in the slots
 `_a`/`_b` and their local derivatives in `_da`/`_db`, so that a node is one allocation.
-An n-ary node (`add_all`, `dot`, `neuron`) keeps a tuple of parents in `_a`, a tuple of
-inner derivatives dz/dp in `_da` (`None` meaning all ones) and the outer activation
-derivative dact(z)/dz in `_db`: d(out)/dp_i = _db * _da[i]. A node refers only to its
+An n-ary node (`add_all`, `neuron`, `logsumexp`, the losses) keeps a tuple of parents in
+`_a`, a tuple of inner derivatives dz/dp in `_da` (`None` meaning all ones) and the outer
+activation derivative dact(z)/dz in `_db`: d(out)/dp_i = _db * _da[i]. A node refers only to its
 parents, never to its children or itself, so graphs hold no reference cycles and are
 freed as soon as the last reference goes.
 """
@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from fractions import Fraction
 from numbers import Real
 from operator import mul
 from typing import Any, Union
 
 from engine import backprop, grad_mode
 
-Number = Union[int, float, Fraction]
 Operand = Union["Value", int, float]
 
 
@@ -304,11 +302,10 @@ class Value:
             v.grad = 0.0
 
 
-def _node(
-    data: float, op: str, a: Value, da: float, b: Value | None = None, db: float = 0.0
-) -> Value:
-    """A new node: value `data` made by `op` from parents a (and b) with local
-    derivatives da (and db). Under `no_grad()` it is a leaf with no parents."""
+def _node(data: float, op: str, a: Any, da: Any, b: Value | None = None, db: float = 0.0) -> Value:
+    """A new node: value `data` made by `op` from parent a (and b) with local derivative
+    da (and db); for an n-ary node, a tuple of parents, a tuple of inner derivatives
+    (None: all ones) and the outer factor db. Under `no_grad()` it is a leaf."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -325,33 +322,9 @@ def _node(
     return out
 
 
-def _nary(
-    data: float, op: str, parents: tuple[Value, ...], inner: tuple[float, ...] | None, outer: float
-) -> Value:
-    """An n-ary node: d out/d parents[i] = outer * inner[i] (inner None: all ones)."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._op = op
-    out._b = None
-    if grad_mode.enabled:
-        out._a = parents
-        out._da = inner
-        out._db = outer
-    else:
-        out._a = None
-        out._da = out._db = 0.0
-    return out
-
-
 def _lift(x: Operand) -> Value:
     """A number as a constant leaf; anything else is TypeError naming its type."""
-    if type(x) is Value:
-        return x
-    if isinstance(x, Value):
-        return x
-    return Value(x)
+    return x if isinstance(x, Value) else Value(x)
 
 
 def _power(x: float, n: float) -> float:
@@ -380,7 +353,7 @@ def _power_slope(x: float, n: float) -> float:
 def add_all(values: Iterable[Operand]) -> Value:
     """Σ v_i as one node; d/dv_i = 1."""
     ps = tuple(v if type(v) is Value else _lift(v) for v in values)
-    return _nary(sum(p.data for p in ps), "sum", ps, None, 1.0)
+    return _node(sum(p.data for p in ps), "sum", ps, None, db=1.0)
 
 
 def neuron(
@@ -416,7 +389,7 @@ def neuron_node(
     (a Layer computes a whole batch's z at once). `parents` are the inputs, weights and
     bias; `inner` their derivatives dz/dp: the weights, the inputs, and 1."""
     out, slope = ACTIVATIONS[activation](z)
-    return _nary(out, _FUSED_OP[activation], parents, inner, slope)
+    return _node(out, _FUSED_OP[activation], parents, inner, db=slope)
 
 
 def dot(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None = None) -> Value:
@@ -432,7 +405,8 @@ def logsumexp(values: Sequence[Operand]) -> Value:
         raise ValueError("logsumexp: needs at least one value")
     m = max(p.data for p in ps)
     lse = m + math.log(sum(math.exp(p.data - m) for p in ps))
-    return _nary(lse, "logsumexp", ps, tuple(math.exp(p.data - lse) for p in ps), 1.0)
+    inner = tuple(math.exp(p.data - lse) for p in ps)
+    return _node(lse, "logsumexp", ps, inner, db=1.0)
 
 
 def softmax_cross_entropy(logits: Sequence[Operand], target: int) -> Value:
@@ -446,7 +420,7 @@ def softmax_cross_entropy(logits: Sequence[Operand], target: int) -> Value:
     log_total = math.log(sum(math.exp(p.data - m) for p in ps))
     log_probs = [p.data - m - log_total for p in ps]
     inner = tuple(math.exp(lp) - (k == target) for k, lp in enumerate(log_probs))
-    return _nary(-log_probs[target], "cross_entropy", ps, inner, 1.0)
+    return _node(-log_probs[target], "cross_entropy", ps, inner, db=1.0)
 
 
 def binary_cross_entropy_with_logits(logit: Operand, target: float) -> Value:
