@@ -96,9 +96,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     save(model, args.out / "model.json", {"epochs": hist.epochs, "args": _jsonable(vars(args))})
     (args.out / "history.json").write_text(json.dumps(hist.to_dict(), indent=1))
-    layers = " → ".join(
-        type(m).__name__ + (f"({m.nout})" if hasattr(m, "nout") else "") for m in model.layers
-    )
+    layers = " → ".join(_describe(m) for m in model.layers)
     summary = {
         "dataset": args.dataset,
         "layers": layers,
@@ -112,6 +110,16 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "stopped_early": hist.stopped_early,
     }
     return {"model": model, "history": hist, "summary": summary, "data": (xt, yt, xv, yv)}
+
+
+def _describe(m: Any) -> str:
+    """One module in the summary line, e.g. `Linear 2→16`, `BatchNorm1d`, `relu`."""
+    if hasattr(m, "nout"):
+        act = "" if m.activation == "identity" else f" + {m.activation}"
+        return f"Linear {m.nin}→{m.nout}{act}"
+    if hasattr(m, "p"):
+        return f"Dropout(p={m.p})"
+    return getattr(m, "name", type(m).__name__)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
