@@ -225,11 +225,13 @@ def test_graph_command_renders_svg_and_png(tmp_path: Path, capsys: pytest.Captur
     assert "log: input must be positive" in capsys.readouterr().err
 
 
-def test_demo_writes_every_output(tmp_path: Path) -> None:
+def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = main(
         ["demo", "--epochs", "3", "--samples", "60", "--out", str(tmp_path), "--no-progress"]
     )
     assert code == 0
+    printed = capsys.readouterr().out
+    assert "BatchNorm1d" in printed and "Dropout(p=0.1)" in printed  # says which layers
     names = {p.name for p in tmp_path.iterdir()}
     assert {
         "model.json",
