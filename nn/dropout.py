@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import Value
+from nn.init import make_generator
 from nn.module import Batch, Module
 
 
@@ -35,9 +36,7 @@ class Dropout(Module):
             raise ValueError(f"Dropout probability must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.inverted = inverted
-        self.generator = (
-            seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        )
+        self.generator = make_generator(seed)
         self.last_mask: list[list[bool]] | None = None  # which elements the last pass kept
 
     def forward(self, batch: Batch, mask: list[list[bool]] | None = None) -> Batch:

@@ -23,8 +23,13 @@ Matrix = list[list[Value]]
 Vector = list[Value]
 
 
-def _rng(generator: np.random.Generator | None) -> np.random.Generator:
-    return generator if generator is not None else np.random.default_rng()
+Seed = int | np.random.Generator | None
+
+
+def make_generator(seed: Seed) -> np.random.Generator:
+    """A generator from a seed; a generator passes through (to share one stream); None
+    gives a fresh unseeded one. Every seeded thing in nn takes its randomness from here."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _scalars(t: Matrix | Vector) -> list[Value]:
@@ -63,7 +68,7 @@ def uniform_(
     t: Matrix | Vector, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None
 ) -> None:
     """Each entry ~ U(a, b)."""
-    _fill(t, _rng(generator).uniform(a, b, len(_scalars(t))))
+    _fill(t, make_generator(generator).uniform(a, b, len(_scalars(t))))
 
 
 def normal_(
@@ -73,7 +78,7 @@ def normal_(
     generator: np.random.Generator | None = None,
 ) -> None:
     """Each entry ~ N(mean, std²)."""
-    _fill(t, _rng(generator).normal(mean, std, len(_scalars(t))))
+    _fill(t, make_generator(generator).normal(mean, std, len(_scalars(t))))
 
 
 def constant_(t: Matrix | Vector, val: float) -> None:
@@ -146,7 +151,7 @@ def init_layer(
     uniform / normal; uniform: U(-1, 1) (micrograd); normal: N(0, 1); zeros. Biases start
     at zero except for default, uniform and normal.
     """
-    rng = _rng(generator)
+    rng = make_generator(generator)
     act = "linear" if activation in ("identity", "linear") else activation
     fan_in, _ = fans(weight)
     bound = 1.0 / math.sqrt(fan_in)

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine import ACTIVATIONS, Value
 from engine.value import neuron_node
-from nn.init import init_layer
+from nn.init import init_layer, make_generator
 from nn.module import Batch, Module
 
 
@@ -20,10 +20,6 @@ def _check_activation(name: str) -> str:
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
     return name
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def elementary_neuron(w: list[Value], x: list, b: Value | None, activation: str) -> Value:
@@ -67,7 +63,7 @@ class Layer(Module):
         self.fused = fused
         self.weight = [[Value(0.0, label=f"w{j}{i}") for i in range(nin)] for j in range(nout)]
         self.bias = [Value(0.0, label=f"b{j}") for j in range(nout)] if bias else None
-        init_layer(self.weight, self.bias, init, activation, _rng(seed))
+        init_layer(self.weight, self.bias, init, activation, make_generator(seed))
 
     def forward(self, batch: Batch) -> Batch:
         act = self.activation
@@ -172,7 +168,7 @@ class MLP(Module):
 
         if not sizes:
             raise ValueError("MLP needs at least one layer size")
-        rng = _rng(seed)
+        rng = make_generator(seed)
         _check_activation(activation)
         self.layers: list[Module] = []
         widths = [nin, *sizes]

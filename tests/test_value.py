@@ -147,3 +147,9 @@ def test_micrograd_style_code_runs_unchanged() -> None:
 def test_repr_shows_label_data_and_grad() -> None:
     assert repr(Value(1.5, label="w")) == "Value(label='w', data=1.5, grad=0)"
     assert float(Value(2.0)) == 2.0
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.0), np.float32(2.0), np.int64(2)])
+def test_numpy_scalars_work_on_either_side(scalar: object) -> None:
+    for out in (scalar * Value(3.0), Value(3.0) * scalar, scalar + Value(4.0)):  # type: ignore[operator]
+        assert isinstance(out, Value) and out.data == 6.0
