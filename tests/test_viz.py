@@ -256,3 +256,31 @@ def test_a_value_shows_as_its_graph_in_jupyter() -> None:
     for i in range(300):
         big = big + i
     assert big._repr_svg_() is None  # type: ignore[attr-defined]
+
+
+def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
+    import matplotlib
+
+    from nn import regression_1d
+    from viz.plots import curves, functions_1d, setup_notebook, weight_histograms
+
+    setup_notebook(dpi=50)
+    assert matplotlib.rcParams["figure.dpi"] == 50
+    curves(
+        {"a": ([1, 2, 3], [3.0, 2.0, 1.0]), "b": ([1, 2, 3], [1.0, 1.5, 2.0])},
+        "t",
+        "x",
+        "y",
+        logy=True,
+        path=tmp_path / "c.png",
+    )
+    x, y = regression_1d(10, seed=0)
+    functions_1d(
+        {"one": MLP(1, [3, 1], seed=0), "two": MLP(1, [3, 1], seed=1)},
+        data=(x, y),
+        path=tmp_path / "f.png",
+    )
+    weight_histograms({"m": MLP(2, [4, 1], seed=0)}, path=tmp_path / "w.png")
+    for name in ("c.png", "f.png", "w.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    setup_notebook()
