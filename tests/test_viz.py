@@ -264,8 +264,9 @@ def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
     from nn import regression_1d
     from viz.plots import curves, functions_1d, setup_notebook, weight_histograms
 
-    setup_notebook(dpi=50)
-    assert matplotlib.rcParams["figure.dpi"] == 50
+    with matplotlib.rc_context():
+        setup_notebook(dpi=50)
+        assert matplotlib.rcParams["figure.dpi"] == 50
     curves(
         {"a": ([1, 2, 3], [3.0, 2.0, 1.0]), "b": ([1, 2, 3], [1.0, 1.5, 2.0])},
         "t",
@@ -283,4 +284,3 @@ def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
     weight_histograms({"m": MLP(2, [4, 1], seed=0)}, path=tmp_path / "w.png")
     for name in ("c.png", "f.png", "w.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
-    setup_notebook()
