@@ -69,9 +69,10 @@ class Layer(Module):
         act = self.activation
         if not self.fused:
             bias = self.bias if self.bias is not None else [None] * self.nout
+            samples = [self._inputs(x) for x in batch]  # inputs once per sample, shared by units
             return [
-                [elementary_neuron(w, self._inputs(x), b, act) for w, b in zip(self.weight, bias)]
-                for x in batch
+                [elementary_neuron(w, xs, b, act) for w, b in zip(self.weight, bias)]
+                for xs in samples
             ]
         # Each unit's weights are gathered once per pass and each sample's inputs once;
         # the pre-activations of the whole batch are one matrix product (numpy).

@@ -120,7 +120,7 @@ def fit(
     loss_fn = LOSSES[loss] if isinstance(loss, str) else loss
     name = loss if isinstance(loss, str) else ""
     rng = np.random.default_rng(seed)
-    tensors = list(model.named_tensors())
+    tensors = [(n, _flat(t)) for n, t in model.named_tensors()]  # each tensor's scalars, once
     hist = History(update_ratio={n: [] for n, _ in tensors})
     best, best_loss, bad_epochs = None, math.inf, 0
     start = time.perf_counter()
@@ -138,11 +138,11 @@ def fit(
                 objective = objective + l2 * l2_penalty(model)
             optimizer.zero_grad()
             objective.backward()
-            before = [[v.data for v in _flat(t)] for _, t in tensors] if track_updates else []
+            before = [[v.data for v in t] for _, t in tensors] if track_updates else []
             optimizer.step()
             if track_updates:
                 for (n, t), old in zip(tensors, before):
-                    delta = math.fsum((v.data - o) ** 2 for v, o in zip(_flat(t), old))
+                    delta = math.fsum((v.data - o) ** 2 for v, o in zip(t, old))
                     norm = math.fsum(o * o for o in old)
                     hist.update_ratio[n].append(math.sqrt(delta / norm) if norm else math.inf)
             total += data_loss.data * len(yb)
