@@ -392,6 +392,41 @@ def neuron_node(
     return _node(out, _FUSED_OP[activation], parents, inner, db=slope)
 
 
+def fused_linear(
+    inputs: Sequence[Sequence[Value]],
+    weight: Sequence[Sequence[Value]],
+    bias: Sequence[Value] | None,
+    activation: str = "identity",
+    pre: Sequence[Sequence[float]] | None = None,
+) -> list[list[Value]]:
+    """A layer's outputs for a batch: out[s][j] = act(Σ_i weight[j][i]·inputs[s][i] + bias[j]),
+    one fused neuron node per sample and unit.
+
+    `pre` may give the pre-activations z[s][j] already computed (a layer computes a whole
+    batch's z in one matrix product); otherwise they are summed here.
+    """
+    wds = [tuple([w.data for w in row]) for row in weight]
+    xss = [tuple(xs) for xs in inputs]
+    xds = [tuple([v.data for v in xs]) for xs in xss]
+    if bias is not None:
+        units = [((*row, b), wd) for row, wd, b in zip(weight, wds, bias)]
+        bds = [b.data for b in bias]
+        one: tuple[float, ...] = (1.0,)
+    else:
+        units = [(tuple(row), wd) for row, wd in zip(weight, wds)]
+        bds = [0.0] * len(wds)
+        one = ()
+    if pre is None:
+        pre = [[sum(map(mul, wd, xd)) + bd for wd, bd in zip(wds, bds)] for xd in xds]
+    out = []
+    for xs, xd, zrow in zip(xss, xds, pre):
+        xd1 = xd + one  # d z/d w_i = x_i, d z/d b = 1
+        out.append(
+            [neuron_node(zj, xs + wb, wd + xd1, activation) for zj, (wb, wd) in zip(zrow, units)]
+        )
+    return out
+
+
 def dot(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None = None) -> Value:
     """Σ w_i·x_i (+ b) as one node: the fused neuron with no activation."""
     return neuron(weights, inputs, bias, "identity")

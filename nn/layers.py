@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import ACTIVATIONS, Value
-from engine.value import neuron_node
+from engine import ACTIVATIONS, Value, fused_linear
 from nn.init import init_layer, make_generator
 from nn.module import Batch, Module
 
@@ -74,26 +73,14 @@ class Layer(Module):
                 [elementary_neuron(w, xs, b, act) for w, b in zip(self.weight, bias)]
                 for xs in samples
             ]
-        # Each unit's weights are gathered once per pass and each sample's inputs once;
-        # the pre-activations of the whole batch are one matrix product (numpy).
-        wds = [tuple([w.data for w in row]) for row in self.weight]
-        xss = [tuple(self._inputs(x)) for x in batch]
-        xds = [tuple([v.data for v in xs]) for xs in xss]
-        z = np.asarray(xds, dtype=float) @ np.asarray(wds, dtype=float).T
+        # Each sample's inputs are gathered once; the pre-activations of the whole batch
+        # are one matrix product (numpy), handed to the engine's fused nodes.
+        xss = [self._inputs(x) for x in batch]
+        xds = np.asarray([[v.data for v in xs] for xs in xss], dtype=float)
+        z = xds @ np.asarray([[w.data for w in row] for row in self.weight], dtype=float).T
         if self.bias is not None:
             z += np.array([b.data for b in self.bias])
-            units = [((*row, b), wd) for row, wd, b in zip(self.weight, wds, self.bias)]
-            one: tuple[float, ...] = (1.0,)
-        else:
-            units = [(tuple(row), wd) for row, wd in zip(self.weight, wds)]
-            one = ()
-        out = []
-        for xs, xd, zrow in zip(xss, xds, z.tolist()):
-            xd1 = xd + one  # d z/d w_i = x_i, d z/d b = 1
-            out.append(
-                [neuron_node(zj, xs + wb, wd + xd1, act) for zj, (wb, wd) in zip(zrow, units)]
-            )
-        return out
+        return fused_linear(xss, self.weight, self.bias, act, pre=z.tolist())
 
     def _inputs(self, x: list) -> list[Value]:
         if len(x) != self.nin:

@@ -33,10 +33,11 @@ def _is_tensor(x: object) -> bool:
     return False
 
 
-def _flat(t: Tensor) -> list[Value]:
+def flatten(t: Tensor) -> list[Value]:
+    """The scalars of a tensor (a Value, a vector or a [out][in] matrix), row by row."""
     if isinstance(t, Value):
         return [t]
-    return [v for row in t for v in _flat(row)] if isinstance(t[0], list) else list(t)
+    return [v for row in t for v in flatten(row)] if isinstance(t[0], list) else list(t)
 
 
 def _shape(t: Any) -> list[int]:
@@ -102,7 +103,7 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """All scalar parameters, in a fixed order (what optimizers take)."""
-        return [v for _, t in self.named_tensors() for v in _flat(t)]
+        return [v for _, t in self.named_tensors() for v in flatten(t)]
 
     def modules(self) -> Iterator[Module]:
         yield self
@@ -156,7 +157,7 @@ class Module:
                 if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
                     raise ValueError(f"state dict entry {name!r} holds {x!r}, not a finite number")
         for name, tensor in self.named_tensors():
-            for v, x in zip(_flat(tensor), _leaves(state[name])):
+            for v, x in zip(flatten(tensor), _leaves(state[name])):
                 v.data = float(x)
         for prefix, m in self._named_modules():
             for b in m._buffers:

@@ -7,7 +7,7 @@ shift a unit's kink and do not make the function steeper.
 from __future__ import annotations
 
 from engine import Value, add_all
-from nn.module import Module, _flat
+from nn.module import Module, flatten
 
 
 def weight_vector(model: Module, include_bias: bool = False) -> list[Value]:
@@ -16,7 +16,7 @@ def weight_vector(model: Module, include_bias: bool = False) -> list[Value]:
         v
         for name, t in model.named_tensors()
         if include_bias or name.split(".")[-1] != "bias"
-        for v in _flat(t)
+        for v in flatten(t)
     ]
 
 

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from engine import Value, no_grad
 from nn.data import batches
 from nn.losses import bce_with_logits, cross_entropy, hinge_loss, mse_loss
-from nn.module import Module, _flat
+from nn.module import Module, flatten
 from nn.optim import Optimizer
 from nn.regularization import l1_penalty, l2_penalty
 from nn.schedulers import LRScheduler
@@ -120,7 +120,7 @@ def fit(
     loss_fn = LOSSES[loss] if isinstance(loss, str) else loss
     name = loss if isinstance(loss, str) else ""
     rng = np.random.default_rng(seed)
-    tensors = [(n, _flat(t)) for n, t in model.named_tensors()]  # each tensor's scalars, once
+    tensors = [(n, flatten(t)) for n, t in model.named_tensors()]  # each tensor's scalars, once
     hist = History(update_ratio={n: [] for n, _ in tensors})
     best, best_loss, bad_epochs = None, math.inf, 0
     start = time.perf_counter()
