@@ -5,15 +5,18 @@
     y = (x * x + 1).tanh()
     y.backward()          # x.grad == d y/d x
 
+Where things are: `engine/value.py` the node and the elementary ops (each op's value and
+derivative rule side by side), `engine/fused.py` n-ary nodes (sums, neurons, losses),
+`engine/function.py` ops written by the user, `engine/backprop.py` the order and the
+sweeps (`backward`, the step-through, `grad`), `engine/gradcheck.py` finite differences,
+`engine/grad_mode.py` `no_grad`.
+
 Depends on nothing but the standard library.
 """
 
-from engine.backprop import Contribution, Step
-from engine.grad_mode import is_grad_enabled, no_grad
-from engine.gradcheck import GradcheckError, GradcheckResult, gradcheck
-from engine.value import (
-    ACTIVATIONS,
-    Value,
+from engine.backprop import Contribution, Step, grad
+from engine.function import Context, Function
+from engine.fused import (
     add_all,
     binary_cross_entropy_with_logits,
     dot,
@@ -22,10 +25,15 @@ from engine.value import (
     neuron,
     softmax_cross_entropy,
 )
+from engine.grad_mode import is_grad_enabled, no_grad
+from engine.gradcheck import GradcheckError, GradcheckResult, gradcheck
+from engine.value import ACTIVATIONS, Value
 
 __all__ = [
     "ACTIVATIONS",
+    "Context",
     "Contribution",
+    "Function",
     "GradcheckError",
     "GradcheckResult",
     "Step",
@@ -34,6 +42,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "dot",
     "fused_linear",
+    "grad",
     "gradcheck",
     "is_grad_enabled",
     "logsumexp",

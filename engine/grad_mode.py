@@ -23,6 +23,9 @@ class _Mode(threading.local):
 
 
 mode = _Mode()
+# Threads whose mode is off. Every op checks `not quiet or mode.enabled`: a set's
+# emptiness is a cheap global test, where a thread-local attribute costs ~60 ns a node.
+quiet: set[int] = set()
 
 
 class no_grad:
@@ -40,6 +43,7 @@ class no_grad:
     def __enter__(self) -> None:
         self._saved.append(mode.enabled)
         mode.enabled = False
+        quiet.add(threading.get_ident())
 
     def __exit__(
         self,
@@ -48,6 +52,8 @@ class no_grad:
         tb: TracebackType | None,
     ) -> None:
         mode.enabled = self._saved.pop()
+        if mode.enabled:
+            quiet.discard(threading.get_ident())
 
     def __call__(self, fn: F) -> F:
         if inspect.isgeneratorfunction(fn):
@@ -87,4 +93,4 @@ class no_grad:
 
 def is_grad_enabled() -> bool:
     """True when ops record the graph in this thread (the default)."""
-    return mode.enabled
+    return not quiet or mode.enabled

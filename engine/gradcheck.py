@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from engine.backprop import order
 from engine.grad_mode import no_grad
 from engine.value import Value
 
@@ -82,5 +84,33 @@ def gradcheck(
         raise GradcheckError(
             f"gradcheck: d f/d x{worst} at x={list(inputs)}: backprop gives {analytic[worst]!r}, "
             f"central differences give {numeric[worst]!r} (atol={atol}, rtol={rtol})"
+            + _blame(out, eps, atol, rtol)
         )
     return result
+
+
+def _blame(out: Value, eps: float, atol: float, rtol: float) -> str:
+    """The first `engine.Function` op in the graph whose own backward disagrees with
+    central differences of its own forward, as a sentence naming it ("" if none)."""
+    for node in order(out):
+        function = getattr(node.op, "function", None)
+        if function is None:
+            continue
+        xs = [p.data for p in node.parents]
+
+        def at(values: list[float], function: Any = function) -> float:
+            return function.apply(*values).data  # type: ignore[no-any-return]
+
+        for i, local in enumerate(node.local_grads):
+            plus, minus = list(xs), list(xs)
+            plus[i] += eps
+            minus[i] -= eps
+            with no_grad():
+                numeric = (at(plus) - at(minus)) / (2 * eps)
+            if _excess(local, numeric, atol, rtol) > 0.0:
+                return (
+                    f"; the op {node.op!r} is wrong: its backward gives d/d input {i} = "
+                    f"{local!r} at inputs {xs}, central differences of its forward give "
+                    f"{numeric!r}"
+                )
+    return ""

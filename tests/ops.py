@@ -15,6 +15,7 @@ import torch
 from hypothesis import strategies as st
 
 from engine import Value, add_all, dot, logsumexp, neuron
+from tests.reference import assert_close, leaf
 from tests.strategies import around_zero, nonzero, positive, reals, wide
 
 F64 = torch.float64
@@ -138,3 +139,16 @@ NARY = [
 ]
 
 ALL = UNARY + BINARY + NARY
+
+
+def compare_with_torch(op: Op, xs: list[float]) -> None:
+    """The op's value and every input's gradient at `xs`, against PyTorch's."""
+    ours = [Value(x) for x in xs]
+    theirs = [leaf(x) for x in xs]
+    out = op.ours(*ours)
+    ref = op.theirs(*theirs)
+    assert_close(out.data, ref, f"{op.name}{tuple(xs)} value")
+    out.backward()
+    grads = torch.autograd.grad(ref, theirs, allow_unused=True)
+    for i, (v, g) in enumerate(zip(ours, grads)):
+        assert_close(v.grad, 0.0 if g is None else g, f"d {op.name}/d x{i} at {tuple(xs)}")

@@ -1,5 +1,7 @@
 """Hypothesis strategies shared by the test modules."""
 
+from typing import Any
+
 from hypothesis import strategies as st
 
 # Moderate reals: every op's value and gradient stays finite.
@@ -11,3 +13,33 @@ nonzero = st.one_of(st.floats(-10.0, -1e-3), st.floats(1e-3, 10.0))
 # relu's kink: exact zeros and values on either side of it.
 around_zero = st.one_of(st.just(0.0), st.just(-0.0), st.floats(-1e-9, 1e-9), reals)
 small_ints = st.integers(-4, 4)
+
+
+# A random program over a pool of values: each instruction applies an op to earlier
+# results, so results are reused (shared subexpressions, diamonds, `a + a`).
+PROGRAM_OPS = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b.tanh(),
+    lambda a, b: a.tanh(),
+    lambda a, b: a.sigmoid(),
+    lambda a, b: a.relu(),
+    lambda a, b: a / (1 + b * b),
+    lambda a, b: (a.tanh()).exp(),
+]
+
+instructions = st.lists(
+    st.tuples(st.integers(0, len(PROGRAM_OPS) - 1), st.integers(0, 10**6), st.integers(0, 10**6)),
+    min_size=1,
+    max_size=25,
+)
+
+
+def run_program(leaves: list[Any], program: list[tuple[int, int, int]]) -> tuple[list[Any], Any]:
+    pool = list(leaves)
+    for k, i, j in program:
+        pool.append(PROGRAM_OPS[k](pool[i % len(pool)], pool[j % len(pool)]))
+    root = pool[0]
+    for v in pool[1:]:
+        root = root + v
+    return pool, root

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import gc
+import math
+import random
 import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Value, neuron, no_grad
+from engine import Value, add_all, logsumexp, neuron, no_grad
 from engine.backprop import order
-from tests.test_ops_vs_torch import instructions, run_program
+from engine.value import ACTIVATION_RULES, ACTIVATIONS
+from tests.ops import ALL, Op
+from tests.strategies import instructions, run_program
 
 
 def test_second_backward_adds_to_leaves_but_recomputes_interior_nodes() -> None:
@@ -160,3 +164,59 @@ def test_the_cycle_check_can_fail() -> None:
     from micrograd.engine import Value as MicrogradValue
 
     assert _garbage_after_dropping(lambda: _graph(MicrogradValue)) > 0
+
+
+def _nary_program(xs: list[Value], seed: int) -> tuple[list[Value], Value]:
+    """A random graph mixing elementary ops with fused nodes (neurons with inactive ReLUs,
+    sums, logsumexp), for the fast backward against the per-node rule."""
+    rng = random.Random(seed)
+    pool = list(xs)
+    for _ in range(30):
+        pick = lambda: pool[rng.randrange(len(pool))]  # noqa: E731
+        kind = rng.randrange(5)
+        if kind == 0:
+            k = rng.randint(1, 3)
+            act = rng.choice(["relu", "tanh", "sigmoid", "identity"])
+            v = neuron([pick() for _ in range(k)], [pick() for _ in range(k)], pick(), act)
+        elif kind == 1:
+            v = add_all([pick(), 2.0, pick()])
+        elif kind == 2:
+            v = logsumexp([pick(), pick()])
+        elif kind == 3:
+            v = pick() * pick().tanh()
+        else:
+            v = (pick() - pick()).relu()
+        pool.append(v)
+    return pool, add_all(pool[len(xs) :])
+
+
+@given(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=5), st.integers(0, 10**6))
+def test_fast_backward_equals_the_per_node_rule(xs: list[float], seed: int) -> None:
+    a_pool, a_root = _nary_program([Value(x) for x in xs], seed)
+    b_pool, b_root = _nary_program([Value(x) for x in xs], seed)
+    a_root.backward()
+    for _ in b_root.backward_steps():
+        pass
+    assert [v.grad for v in a_pool] == [v.grad for v in b_pool]
+
+
+@pytest.mark.parametrize("op", ALL, ids=lambda op: op.name)
+@given(data=st.data())
+def test_stored_local_derivatives_are_the_rule_at_the_numbers(op: Op, data: st.DataObject) -> None:
+    """The forward pass stores rule(inputs, output) as numbers (some ops inline it for
+    speed); the graph path evaluates the same rule on Values: both must agree."""
+    xs = [data.draw(d, label=f"x{i}") for i, d in enumerate(op.fd_domains)]
+    out = op.ours(*[Value(x) for x in xs])
+    stored = out.local_grads
+    from_rule = [
+        d.data if isinstance(d, Value) else d for _, d, _ in out.chain_rule(Value(1.0), True)
+    ]
+    for s_, r in zip(stored, from_rule):
+        assert s_ == r or (math.isnan(s_) and math.isnan(r)) or math.isclose(s_, r, rel_tol=1e-13)
+
+
+@given(st.floats(-50.0, 50.0))
+def test_activation_tables_agree_with_the_rules(x: float) -> None:
+    for name, act in ACTIVATIONS.items():
+        out, slope = act(x)
+        assert slope == ACTIVATION_RULES[name](x, out)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from engine import GradcheckError, Value, gradcheck
+from engine import Context, Function, GradcheckError, Value, gradcheck
 from tests.ops import ALL, Op
 
 
@@ -20,11 +20,20 @@ def test_derivative_matches_central_differences(op: Op, data: st.DataObject) -> 
     assert len(result.analytic) == len(xs)
 
 
+class WrongSquare(Function):
+    """A toy op: x², with the planted claim d(x²)/dx = 2 instead of 2x."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Value) -> Value:
+        return x * x
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Value) -> Value:
+        return grad_output * 2.0
+
+
 def test_gradcheck_catches_a_wrong_derivative() -> None:
-    def wrong_square(x: Value) -> Value:
-        out = x * x
-        out._da = out._db = 1.0  # claim d(x·x)/dx = 2 instead of 2x
-        return out
+    wrong_square = WrongSquare.apply
 
     with pytest.raises(GradcheckError, match="d f/d x0"):
         gradcheck(wrong_square, [3.0])

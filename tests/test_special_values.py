@@ -9,23 +9,11 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import GradcheckError, Value, gradcheck, logsumexp
-from tests.ops import ALL, Op
+from engine import Context, Function, GradcheckError, Value, gradcheck, logsumexp
+from tests.ops import ALL, Op, compare_with_torch
 from tests.reference import assert_close, leaf
 
 NAN, INF = math.nan, math.inf
-
-
-def _compare(op: Op, xs: list[float]) -> None:
-    ours = [Value(x) for x in xs]
-    theirs = [leaf(x) for x in xs]
-    out = op.ours(*ours)
-    ref = op.theirs(*theirs)
-    assert_close(out.data, ref, f"{op.name}{tuple(xs)} value")
-    out.backward()
-    grads = torch.autograd.grad(ref, theirs, allow_unused=True)
-    for i, (v, g) in enumerate(zip(ours, grads)):
-        assert_close(v.grad, 0.0 if g is None else g, f"d {op.name}/d x{i} at {tuple(xs)}")
 
 
 @pytest.mark.parametrize("op", ALL, ids=lambda op: op.name)
@@ -34,7 +22,7 @@ def test_a_nan_input_propagates_as_in_torch(op: Op, data: st.DataObject) -> None
     xs = [data.draw(d, label=f"x{i}") for i, d in enumerate(op.domains)]
     where = data.draw(st.integers(0, len(xs) - 1), label="nan position")
     xs[where] = NAN
-    _compare(op, xs)
+    compare_with_torch(op, xs)
 
 
 def test_relu_of_nan_is_nan() -> None:
@@ -111,3 +99,20 @@ def test_gradcheck_fails_on_a_nan_analytic_gradient() -> None:
 def test_gradcheck_reports_a_nan_numeric_gradient() -> None:
     result = gradcheck(lambda x, y: x + y * 0 + Value(NAN), [1.0, 1.0], raise_exception=False)
     assert result.analytic == (1.0, 0.0) and math.isnan(result.numeric[1]) and not result.ok
+
+
+class InfiniteSlope(Function):
+    """x, claiming an infinite derivative."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Value) -> Value:
+        return x
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Value) -> float:
+        return math.inf
+
+
+def test_gradcheck_fails_on_an_infinite_analytic_gradient() -> None:
+    with pytest.raises(GradcheckError, match=r"d f/d x1.*InfiniteSlope"):
+        gradcheck(lambda x, y: x + InfiniteSlope.apply(y), [0.5, 0.5])

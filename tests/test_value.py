@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 
 from engine import Value, add_all, neuron
+from tests.micrograd_style import trace
 from tests.strategies import reals
 
 
@@ -130,16 +131,7 @@ def test_micrograd_style_code_runs_unchanged() -> None:
     assert math.isclose(g.data, 24.7041, abs_tol=1e-4)
     assert math.isclose(a.grad, 138.8338, abs_tol=1e-4)
     assert math.isclose(b.grad, 645.5773, abs_tol=1e-4)
-    nodes, edges = set(), set()
-
-    def build(v: Value) -> None:
-        if v not in nodes:
-            nodes.add(v)
-            for child in v._prev:
-                edges.add((child, v))
-                build(child)
-
-    build(g)
+    nodes, edges = trace(g)
     assert g._op == "+" and all(isinstance(n._op, str) for n in nodes)
     assert len(edges) >= len(nodes) - 1
 

@@ -1,0 +1,116 @@
+"""Your own op, with its derivative: `engine.Function`, shaped like `torch.autograd.Function`.
+
+A subclass defines `forward(ctx, *xs)` (the value) and `backward(ctx, grad_output)` (the
+gradient for each input); `MyOp.apply(*xs)` makes one node named after the class, which
+backward, the step-through, the drawings, `gradcheck` and `engine.grad(create_graph=True)`
+treat like any built-in op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.grad_mode import is_grad_enabled, no_grad
+from engine.value import Op, Operand, Value, _lift, _node
+
+
+class Context:
+    """What `forward` leaves for `backward`: `save_for_backward(*values)` and
+    `saved_values`, as PyTorch's ctx (any other attribute may be set too)."""
+
+    saved_values: tuple[Any, ...] = ()
+
+    def save_for_backward(self, *values: Any) -> None:
+        self.saved_values = values
+
+
+class Function:
+    """Base class for a scalar op written by hand: a forward and a backward.
+
+    Both run on `Value`s. `forward(ctx, *xs)` gets the inputs as Values (run under
+    `no_grad`: whatever it computes is not recorded, the op is one node) and returns the
+    output as a Value or a number. `backward(ctx, grad_output)` returns d L/d x_i =
+    grad_output · d out/d x_i for each input (a tuple, or one value for one input; None
+    for an input with no gradient), written with engine ops on Values.
+
+    The engine calls `backward` once at `apply` time with grad_output = 1 and stores the
+    numbers (the local derivatives), as for its own ops. For gradients of gradients
+    (`create_graph=True`) it calls it again with recording on, so the derivative is a
+    graph too: compute it from the inputs and from outputs you saved (saving the result
+    of `forward` saves the node itself, as PyTorch), not from intermediate values of
+    `forward`, which are constants here.
+
+    Swish, x·σ(x), with d/dx = σ(x) + x·σ(x)(1 - σ(x)):
+
+        from engine import Function, Value, gradcheck
+
+        class Swish(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x.sigmoid()
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                (x,) = ctx.saved_values
+                s = x.sigmoid()
+                return grad_output * (s + x * s * (1 - s))
+
+        x = Value(0.5, label="x")
+        y = Swish.apply(x)           # one node, op "Swish"
+        y.backward()                 # x.grad == σ(0.5) + 0.5·σ(0.5)(1 - σ(0.5))
+        gradcheck(Swish.apply, [0.5])  # raises, naming Swish, if backward is wrong
+
+    `op` (a class attribute) names the node in drawings; the class name by default.
+    """
+
+    op: str = ""
+
+    @staticmethod
+    def forward(ctx: Context, *xs: Value) -> Any:
+        raise NotImplementedError("Function subclasses define forward(ctx, *xs)")
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Value) -> Any:
+        raise NotImplementedError("Function subclasses define backward(ctx, grad_output)")
+
+    @classmethod
+    def apply(cls, *inputs: Operand) -> Value:
+        """The op applied to `inputs` (Values or numbers): one node in the graph."""
+        name = cls.op or cls.__name__
+        xs = tuple(x if type(x) is Value else _lift(x) for x in inputs)
+        ctx = Context()
+        with no_grad():
+            result = cls.forward(ctx, *xs)
+        data = result.data if isinstance(result, Value) else result
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            raise TypeError(f"{name}.forward must return a Value or a number, got {data!r}")
+        recording = is_grad_enabled()
+
+        def rule(parents: tuple[Value, ...], out: Value) -> tuple[Any, ...]:
+            return _locals(cls, name, ctx, len(parents), Value(1.0))
+
+        node = _node(float(data), Op(name, rule, 0, cls), xs, None, db=1.0)
+        if isinstance(result, Value):
+            # a saved output is the node itself, so its derivative is part of the graph
+            ctx.saved_values = tuple(node if s is result else s for s in ctx.saved_values)
+        if recording:
+            with no_grad():
+                node._da = tuple(_number(d) for d in _locals(cls, name, ctx, len(xs), 1.0))
+        return node
+
+
+def _locals(
+    cls: type[Function], name: str, ctx: Context, n: int, one: Value | float
+) -> tuple[Any, ...]:
+    """backward(ctx, 1) as one local derivative per input (None becomes 0)."""
+    grads = cls.backward(ctx, one)  # type: ignore[arg-type]
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) != n:
+        raise ValueError(f"{name}.backward returned {len(grads)} gradients for {n} inputs")
+    return tuple(0.0 if g is None else g for g in grads)
+
+
+def _number(d: Any) -> float:
+    return float(d.data if isinstance(d, Value) else d)

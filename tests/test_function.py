@@ -1,0 +1,128 @@
+"""Ops written by the user with `engine.Function`: the round trip a student makes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import torch
+from hypothesis import given
+
+import engine
+from engine import Context, Function, GradcheckError, Value, gradcheck
+from tests.reference import assert_close, leaf
+from tests.strategies import reals
+
+
+class Swish(Function):
+    """x·σ(x); d/dx = σ(x) + x·σ(x)(1 - σ(x))."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Value) -> Value:
+        ctx.save_for_backward(x)
+        return x * x.sigmoid()
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Value) -> Value:
+        (x,) = ctx.saved_values
+        s = x.sigmoid()
+        return grad_output * (s + x * s * (1 - s))
+
+
+class WrongSwish(Swish):
+    """A planted mistake: forgets the x·σ'(x) term."""
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Value) -> Value:
+        (x,) = ctx.saved_values
+        return grad_output * x.sigmoid()
+
+
+class Hypot(Function):
+    """√(a² + b²), two inputs; saves its output, as PyTorch allows."""
+
+    op = "hypot"
+
+    @staticmethod
+    def forward(ctx: Context, a: Value, b: Value) -> Value:
+        out = (a * a + b * b).sqrt()
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad_output: Value) -> tuple[Any, Any]:
+        a, b, out = ctx.saved_values
+        return grad_output * a / out, grad_output * b / out
+
+
+def _torch_swish(t: torch.Tensor) -> torch.Tensor:
+    return t * torch.sigmoid(t)
+
+
+@given(reals)
+def test_custom_op_value_and_derivatives_match_torch(x: float) -> None:
+    v, t = Value(x), leaf(x)
+    y = Swish.apply(v)
+    assert y.op == "Swish" and y.parents == (v,)
+    assert_close(y.data, _torch_swish(t), "swish")
+    (d1,) = engine.grad(y, [v], create_graph=True)
+    (d1t,) = torch.autograd.grad(_torch_swish(t), [t], create_graph=True)
+    assert_close(d1.data, d1t, "swish'", rtol=1e-10)
+    (d2,) = engine.grad(d1, [v])
+    (d2t,) = torch.autograd.grad(d1t, [t])
+    assert_close(d2, d2t, "swish''", rtol=1e-10, atol=1e-13)
+
+
+def test_custom_op_passes_gradcheck() -> None:
+    assert gradcheck(Swish.apply, [0.7]).ok
+    assert gradcheck(Hypot.apply, [3.0, -4.0]).ok
+    assert gradcheck(lambda a, b: Hypot.apply(a * b, b).tanh(), [0.5, 1.5]).ok
+
+
+def test_gradcheck_names_the_op_whose_derivative_is_wrong() -> None:
+    with pytest.raises(GradcheckError, match="op 'WrongSwish' is wrong"):
+        gradcheck(lambda x: (WrongSwish.apply(x) * 2).tanh(), [0.7])
+    result = gradcheck(WrongSwish.apply, [0.7], raise_exception=False)
+    assert not result.ok and result.analytic[0] == pytest.approx(1 / (1 + math.exp(-0.7)))
+
+
+def test_saved_output_is_the_node_so_second_derivatives_are_right() -> None:
+    a, b = Value(3.0), Value(4.0)
+    ta, tb = leaf(3.0), leaf(4.0)
+    g = engine.grad(Hypot.apply(a, b), [a, b], create_graph=True)
+    gt = torch.autograd.grad(torch.sqrt(ta * ta + tb * tb), [ta, tb], create_graph=True)
+    for i in range(2):
+        h = engine.grad(g[i], [a, b])
+        ht = torch.autograd.grad(gt[i], [ta, tb], retain_graph=True)
+        for j in range(2):
+            assert_close(h[j], ht[j], f"H[{i}][{j}]", rtol=1e-10)
+
+
+def test_custom_op_is_stepped_through_and_drawn_with_its_name() -> None:
+    from viz.graph import draw_dot
+
+    x = Value(0.5, label="x")
+    y = Hypot.apply(Swish.apply(x), 2.0)
+    steps = list(y.backward_steps())
+    assert [s.node.op for s in steps] == ["hypot", "Swish"]
+    assert steps[1].contributions[0].parent is x
+    source = draw_dot(y).source
+    assert "hypot" in source and "Swish" in source
+
+
+def test_custom_op_under_no_grad_is_a_leaf_and_bad_backward_is_named() -> None:
+    with engine.no_grad():
+        assert Swish.apply(Value(1.0)).is_leaf
+
+    class TooMany(Function):
+        @staticmethod
+        def forward(ctx: Context, x: Value) -> float:
+            return 2 * x.data
+
+        @staticmethod
+        def backward(ctx: Context, grad_output: Value) -> tuple[float, float]:
+            return 2.0, 3.0
+
+    with pytest.raises(ValueError, match=r"TooMany\.backward returned 2 gradients for 1 inputs"):
+        TooMany.apply(1.0)
