@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.grad_mode import is_grad_enabled, no_grad
-from engine.value import Op, Operand, Value, _lift, _node
+from engine.value import Op, Operand, Value, lift, new_node
 
 
 class Context:
@@ -78,7 +78,7 @@ class Function:
     def apply(cls, *inputs: Operand) -> Value:
         """The op applied to `inputs` (Values or numbers): one node in the graph."""
         name = cls.op or cls.__name__
-        xs = tuple(x if type(x) is Value else _lift(x) for x in inputs)
+        xs = tuple(x if type(x) is Value else lift(x) for x in inputs)
         ctx = Context()
         with no_grad():
             result = cls.forward(ctx, *xs)
@@ -90,7 +90,7 @@ class Function:
         def rule(parents: tuple[Value, ...], out: Value) -> tuple[Any, ...]:
             return _locals(cls, name, ctx, len(parents), Value(1.0))
 
-        node = _node(float(data), Op(name, rule, 0, cls), xs, None, db=1.0)
+        node = new_node(float(data), Op(name, rule, 0, cls), xs, None, db=1.0)
         if isinstance(result, Value):
             # a saved output is the node itself, so its derivative is part of the graph
             ctx.saved_values = tuple(node if s is result else s for s in ctx.saved_values)

@@ -21,15 +21,15 @@ from engine.value import (
     Op,
     Operand,
     Value,
-    _exp,
-    _lift,
-    _node,
-    _sigmoid,
+    exp_any,
+    lift,
+    new_node,
+    sigmoid_any,
 )
 
 
 def _lift_all(values: Iterable[Operand]) -> tuple[Value, ...]:
-    return tuple(v if type(v) is Value else _lift(v) for v in values)
+    return tuple(v if type(v) is Value else lift(v) for v in values)
 
 
 # --- sums ----------------------------------------------------------------------------
@@ -46,7 +46,7 @@ SUM = Op("sum", _d_sum, 0)
 def add_all(values: Iterable[Operand]) -> Value:
     """Σ v_i as one node; d/dv_i = 1 (stored as `None`: all ones)."""
     ps = _lift_all(values)
-    return _node(sum(p.data for p in ps), SUM, ps, None, db=1.0)
+    return new_node(sum(p.data for p in ps), SUM, ps, None, db=1.0)
 
 
 # --- neurons -------------------------------------------------------------------------
@@ -79,7 +79,7 @@ def _neuron_node(
     `parents` are the inputs, weights and bias; `inner` their derivatives dz/dp
     (`_dot_inner` of the numbers). An inactive ReLU has act'(z) = 0: backward skips it."""
     out, slope = ACTIVATIONS[activation](z)
-    return _node(out, _FUSED_OP[activation], parents, inner, db=slope)
+    return new_node(out, _FUSED_OP[activation], parents, inner, db=slope)
 
 
 def neuron(
@@ -149,7 +149,7 @@ def dot(weights: Sequence[Value], inputs: Sequence[Operand], bias: Value | None 
 
 def _d_logsumexp(parents: Sequence[Any], out: Number) -> tuple[Any, ...]:
     """d lse/d v_i = softmax(v)_i = e^{v_i - lse}."""
-    return tuple(_exp(p - out) for p in parents)
+    return tuple(exp_any(p - out) for p in parents)
 
 
 LOGSUMEXP = Op("logsumexp", _d_logsumexp, 0)
@@ -169,14 +169,14 @@ def logsumexp(values: Sequence[Operand]) -> Value:
         lse = math.nan if any(d != d for d in ds) else m
     else:
         lse = m + math.log(sum(math.exp(d - m) for d in ds))
-    return _node(lse, LOGSUMEXP, ps, _d_logsumexp(ds, lse), db=1.0)
+    return new_node(lse, LOGSUMEXP, ps, _d_logsumexp(ds, lse), db=1.0)
 
 
 def _d_cross_entropy(target: int, parents: Sequence[Any], out: Number) -> tuple[Any, ...]:
     """dℓ/dz_k = softmax(z)_k - [k = y] = e^{(z_k - z_y) - ℓ} - [k = y] (as ℓ = lse - z_y;
     for k = y exactly e^{-ℓ} - 1, with no rounding from forming lse)."""
     zy = parents[target]
-    return tuple(_exp((p - zy) - out) - (k == target) for k, p in enumerate(parents))
+    return tuple(exp_any((p - zy) - out) - (k == target) for k, p in enumerate(parents))
 
 
 def softmax_cross_entropy(logits: Sequence[Operand], target: int) -> Value:
@@ -191,12 +191,12 @@ def softmax_cross_entropy(logits: Sequence[Operand], target: int) -> Value:
     log_total = math.log(sum(math.exp(d - m) for d in ds))
     loss = -(ds[target] - m - log_total)
     op = Op("cross_entropy", partial(_d_cross_entropy, target), 0)
-    return _node(loss, op, ps, _d_cross_entropy(target, ds, loss), db=1.0)
+    return new_node(loss, op, ps, _d_cross_entropy(target, ds, loss), db=1.0)
 
 
 def _d_bce(y: float, x: Number, out: Number) -> Any:
     """dℓ/dx = σ(x) - y, written as -σ(-x) for y = 1 so it does not cancel for large x."""
-    return -_sigmoid(-x) if y == 1.0 else _sigmoid(x) - y
+    return -sigmoid_any(-x) if y == 1.0 else sigmoid_any(x) - y
 
 
 def binary_cross_entropy_with_logits(logit: Operand, target: float) -> Value:
@@ -204,10 +204,10 @@ def binary_cross_entropy_with_logits(logit: Operand, target: float) -> Value:
 
     Value: (1-y)·x + max(-x, 0) + ln(1 + e^-|x|), which never overflows; derivative `_d_bce`.
     """
-    x = logit if type(logit) is Value else _lift(logit)
+    x = logit if type(logit) is Value else lift(logit)
     y = float(target)
     if not 0.0 <= y <= 1.0:
         raise ValueError(f"binary_cross_entropy: target must be in [0, 1], got {target!r}")
     d = x.data
     loss = ((1.0 - y) * d + max(-d, 0.0)) + math.log1p(math.exp(-abs(d)))
-    return _node(loss, Op("bce", partial(_d_bce, y)), x, _d_bce(y, d, loss))
+    return new_node(loss, Op("bce", partial(_d_bce, y)), x, _d_bce(y, d, loss))

@@ -8,7 +8,7 @@ reader, `Value.chain_rule`; nothing else is kept.
 
 One rule per op, two uses. Each op's local derivative is written once, as a small function
 of the op's inputs and output (`_d_tanh(x, out) = (1 - out)(1 + out)`), using only
-arithmetic, comparisons and the helpers `_exp`/`_log`/`_sigmoid`, which accept a float or a
+arithmetic, comparisons and the helpers `exp_any`/`log_any`/`sigmoid_any`, which accept a float or a
 `Value`. The forward pass calls it with floats and stores the number (the fast float path).
 For gradients of gradients (`create_graph=True`) the same function is called with the
 parent `Value`s and the output node itself, so it returns the local derivative as a graph
@@ -86,7 +86,7 @@ def _num(x: Number) -> float:
     return x.data if type(x) is Value else x  # type: ignore[union-attr, return-value]
 
 
-def _exp(x: Number, op: str = "exp") -> Any:
+def exp_any(x: Number, op: str = "exp") -> Any:
     """e**x for a float or a Value (then a graph node)."""
     if type(x) is Value:
         return x.exp()
@@ -98,12 +98,12 @@ def _exp(x: Number, op: str = "exp") -> Any:
         ) from None
 
 
-def _log(x: Number) -> Any:
+def log_any(x: Number) -> Any:
     """ln x for a float or a Value."""
     return x.log() if type(x) is Value else math.log(x)  # type: ignore[union-attr, arg-type]
 
 
-def _sigmoid(x: Number) -> Any:
+def sigmoid_any(x: Number) -> Any:
     """σ(x) for a float or a Value. exp is only ever taken of -|x|, so it never overflows."""
     if type(x) is Value:
         return x.sigmoid()
@@ -165,7 +165,7 @@ def _d_abs(x: Number, out: Number) -> Any:
 
 def _d_softplus(x: Number, out: Number) -> Any:
     """d ln(1 + e^x)/dx = σ(x)."""
-    return _sigmoid(x)
+    return sigmoid_any(x)
 
 
 def _d_relu(x: Number, out: Number) -> Any:
@@ -206,7 +206,7 @@ def tanh(x: float) -> tuple[float, float]:
 
 def sigmoid(x: float) -> tuple[float, float]:
     """σ(x) = 1/(1+e^-x); derivative `_d_sigmoid`."""
-    s = _sigmoid(x)
+    s = sigmoid_any(x)
     return s, _d_sigmoid(x, s)
 
 
@@ -415,34 +415,34 @@ class Value:
     # --- binary operators: value and local derivatives side by side -----------------
     def __add__(self, other: Operand) -> Value:
         if type(other) is not Value:
-            other = _lift(other)
+            other = lift(other)
         a, b = self.data, other.data
         # _d_add(a, b, out) inlined: this op is most of every graph (a test checks it)
-        return _node(a + b, ADD, self, 1.0, other, 1.0)
+        return new_node(a + b, ADD, self, 1.0, other, 1.0)
 
     def __mul__(self, other: Operand) -> Value:
         if type(other) is not Value:
-            other = _lift(other)
+            other = lift(other)
         a, b = self.data, other.data
         # _d_mul(a, b, out) inlined: this op is most of every graph (a test checks it)
-        return _node(a * b, MUL, self, b, other, a)
+        return new_node(a * b, MUL, self, b, other, a)
 
     def __sub__(self, other: Operand) -> Value:
         if type(other) is not Value:
-            other = _lift(other)
+            other = lift(other)
         a, b = self.data, other.data
         # _d_sub(a, b, out) inlined: this op is most of every graph (a test checks it)
-        return _node(a - b, SUB, self, 1.0, other, -1.0)
+        return new_node(a - b, SUB, self, 1.0, other, -1.0)
 
     def __truediv__(self, other: Operand) -> Value:
         if type(other) is not Value:
-            other = _lift(other)
+            other = lift(other)
         a, b = self.data, other.data
         if b == 0.0:
             raise ZeroDivisionError(f"division: divisor is zero ({a!r} / {b!r})")
         out = a / b
         da, db = _d_div(a, b, out)
-        return _node(out, DIV, self, da, other, db)
+        return new_node(out, DIV, self, da, other, db)
 
     def __pow__(self, other: Operand) -> Value:
         """x**n (number n): rule `_power_slope`. x**y (Value y): also d/dy = x^y·ln x."""
@@ -450,30 +450,30 @@ class Value:
         if type(other) is Value:
             out = _power(x, other.data)
             dx, dy = _d_pow(x, other.data, out)
-            return _node(out, POW, self, dx, other, dy)
+            return new_node(out, POW, self, dx, other, dy)
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             op = _POW_OPS.get(other) or _pow_op(float(other))
             out = _power(x, op.n)  # type: ignore[attr-defined]
-            return _node(out, op, self, op.rule(x, out))  # type: ignore[misc]
+            return new_node(out, op, self, op.rule(x, out))  # type: ignore[misc]
         return NotImplemented
 
     def __radd__(self, other: Operand) -> Value:
-        return _lift(other) + self
+        return lift(other) + self
 
     def __rsub__(self, other: Operand) -> Value:
-        return _lift(other) - self
+        return lift(other) - self
 
     def __rmul__(self, other: Operand) -> Value:
-        return _lift(other) * self
+        return lift(other) * self
 
     def __rtruediv__(self, other: Operand) -> Value:
-        return _lift(other) / self
+        return lift(other) / self
 
     def __rpow__(self, other: Operand) -> Value:
-        return _lift(other) ** self
+        return lift(other) ** self
 
     def __neg__(self) -> Value:
-        return _node(-self.data, NEG, self, -1.0)  # _d_neg inlined (a test checks it)
+        return new_node(-self.data, NEG, self, -1.0)  # _d_neg inlined (a test checks it)
 
     def __pos__(self) -> Value:
         return self
@@ -485,8 +485,8 @@ class Value:
     def exp(self) -> Value:
         """e^x; rule `_d_exp`. Overflow (x > ~709.78) raises OverflowError."""
         x = self.data
-        out = _exp(x)
-        return _node(out, EXP, self, _d_exp(x, out))
+        out = exp_any(x)
+        return new_node(out, EXP, self, _d_exp(x, out))
 
     def log(self) -> Value:
         """Natural log; rule `_d_log`. x <= 0 raises ValueError; NaN gives NaN."""
@@ -494,7 +494,7 @@ class Value:
         if x <= 0.0:
             raise ValueError(f"log: input must be positive, got {x!r}")
         out = math.log(x)
-        return _node(out, LOG, self, _d_log(x, out))
+        return new_node(out, LOG, self, _d_log(x, out))
 
     def sqrt(self) -> Value:
         """√x; rule `_d_sqrt`. x < 0 raises ValueError."""
@@ -502,35 +502,35 @@ class Value:
         if x < 0.0:
             raise ValueError(f"sqrt: input must be non-negative, got {x!r}")
         out = math.sqrt(x)
-        return _node(out, SQRT, self, _d_sqrt(x, out))
+        return new_node(out, SQRT, self, _d_sqrt(x, out))
 
     def abs(self) -> Value:
         """|x|; rule `_d_abs`."""
         x = self.data
         out = abs(x)
-        return _node(out, ABS, self, _d_abs(x, out))
+        return new_node(out, ABS, self, _d_abs(x, out))
 
     def softplus(self) -> Value:
         """softplus(x) = ln(1 + e^x), computed as max(x,0) + ln(1 + e^-|x|) so it never
         overflows; rule `_d_softplus`."""
         x = self.data
         out = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-        return _node(out, SOFTPLUS, self, _d_softplus(x, out))
+        return new_node(out, SOFTPLUS, self, _d_softplus(x, out))
 
     def relu(self) -> Value:
         """max(0, x); rule `_d_relu`."""
         out, slope = relu(self.data)
-        return _node(out, RELU, self, slope)
+        return new_node(out, RELU, self, slope)
 
     def tanh(self) -> Value:
         """tanh x; rule `_d_tanh`."""
         out, slope = tanh(self.data)
-        return _node(out, TANH, self, slope)
+        return new_node(out, TANH, self, slope)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1+e^-x); rule `_d_sigmoid`."""
         out, slope = sigmoid(self.data)
-        return _node(out, SIGMOID, self, slope)
+        return new_node(out, SIGMOID, self, slope)
 
     # --- backpropagation -------------------------------------------------------------
     def backward(self, gradient: float = 1.0, create_graph: bool = False) -> None:
@@ -560,7 +560,9 @@ class Value:
             v.grad = 0.0
 
 
-def _node(data: float, op: str, a: Any, da: Any, b: Value | None = None, db: float = 0.0) -> Value:
+def new_node(
+    data: float, op: str, a: Any, da: Any, b: Value | None = None, db: float = 0.0
+) -> Value:
     """A new node: value `data` made by `op` from parent a (and b) with local derivative
     da (and db); for an n-ary node, a tuple of parents, a tuple of inner derivatives
     (None: all ones) and the outer factor db. Under `no_grad()` it is a leaf."""
@@ -580,7 +582,7 @@ def _node(data: float, op: str, a: Any, da: Any, b: Value | None = None, db: flo
     return out
 
 
-def _lift(x: Operand) -> Value:
+def lift(x: Operand) -> Value:
     """A number as a constant leaf; anything else is TypeError naming its type."""
     return x if isinstance(x, Value) else Value(x)
 
@@ -619,7 +621,7 @@ def _d_pow(x: Number, y: Number, out: Number) -> tuple[Any, Any]:
     for x = 0 (y >= 0) it masks the exponent's derivative to 0."""
     xv = _num(x)
     if xv > 0.0:
-        dy = out * _log(x)
+        dy = out * log_any(x)
     elif xv == 0.0 and _num(y) >= 0.0:
         dy = 0.0
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 import pytest
@@ -126,3 +127,19 @@ def test_custom_op_under_no_grad_is_a_leaf_and_bad_backward_is_named() -> None:
 
     with pytest.raises(ValueError, match=r"TooMany\.backward returned 2 gradients for 1 inputs"):
         TooMany.apply(1.0)
+
+
+def test_the_docstring_example_runs_as_written() -> None:
+    doc = Function.__doc__ or ""
+    lines = doc.splitlines()
+    start = next(i for i, line in enumerate(lines) if "from engine import Function" in line)
+    block = []
+    for line in lines[start:]:
+        if line.strip() and not line.startswith("        "):
+            break
+        block.append(line)
+    namespace: dict[str, Any] = {}
+    exec(textwrap.dedent("\n".join(block)), namespace)  # our own docstring, not user text
+    x, y = namespace["x"], namespace["y"]
+    s = 1 / (1 + math.exp(-0.5))
+    assert y.op == "Swish" and math.isclose(x.grad, s + 0.5 * s * (1 - s), rel_tol=1e-15)
