@@ -21,8 +21,8 @@ from nn.layers import MLP, Activation, Layer, Neuron
 from nn.losses import bce_with_logits, cross_entropy, hinge_loss, mse_loss
 from nn.module import Module, Sequential
 from nn.optim import SGD, Adam, Optimizer
+from nn.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, MultiStepLR, StepLR
 from nn.regularization import l1_penalty, l2_penalty, weight_vector
-from nn.schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, MultiStepLR, StepLR
 from nn.symmetry import permute_hidden
 from nn.train import History, accuracy, evaluate, fit
 
