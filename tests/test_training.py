@@ -22,7 +22,7 @@ from nn import (
     save,
     train_val_split,
 )
-from nn.cli import main
+from chainrule.cli import main
 
 
 def test_moons_training_reaches_high_accuracy_and_records_everything() -> None:
