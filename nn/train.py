@@ -219,6 +219,12 @@ def _non_finite(tensors: list[tuple[str, list[Value]]]) -> str | None:
     return None
 
 
+def _restore(tensors: list[tuple[str, list[Value]]], values: list[list[float]]) -> None:
+    for (_, t), old in zip(tensors, values):
+        for v, o in zip(t, old):
+            v.data = o
+
+
 def _diverged(epoch: int, what: str, optimizer: Optimizer) -> FloatingPointError:
     return FloatingPointError(
         f"training diverged in epoch {epoch}: {what}. The learning rate "
@@ -308,32 +314,37 @@ def fit(
         model.train()
         total, n_seen, hits = 0.0, 0, 0.0
         for xb, yb in batches(x, y, batch_size, rng):
-            pred = model(xb)
-            data_loss = task.fn(pred, yb)
-            objective = data_loss
-            if l1:
-                objective = objective + l1 * l1_penalty(model)
-            if l2:
-                objective = objective + l2 * l2_penalty(model)
-            if not math.isfinite(objective.data):
-                bar.close()
-                raise _diverged(epoch, f"the loss is {objective.data}", optimizer)
-            optimizer.zero_grad()
-            objective.backward()
             before = [[v.data for v in t] for _, t in tensors]
-            optimizer.step()
-            bad = _non_finite(tensors)
-            if bad is not None:
-                for (_, t), old in zip(tensors, before):
-                    for v, o in zip(t, old):
-                        v.data = o
+            try:
+                pred = model(xb)
+                if not all(math.isfinite(v.data) for p in pred for v in _row(p)):
+                    # checked apart from the loss, which can hide a NaN (hinge's max)
+                    raise _diverged(epoch, "the model's outputs are not finite", optimizer)
+                data_loss = task.fn(pred, yb)
+                objective = data_loss
+                if l1:
+                    objective = objective + l1 * l1_penalty(model)
+                if l2:
+                    objective = objective + l2 * l2_penalty(model)
+                if not math.isfinite(objective.data):
+                    raise _diverged(epoch, f"the loss is {objective.data}", optimizer)
+                optimizer.zero_grad()
+                objective.backward()
+                optimizer.step()
+                bad = _non_finite(tensors)
+                if bad is not None:
+                    raise _diverged(epoch, f"parameter {bad} became non-finite", optimizer)
+            except ArithmeticError as e:  # FloatingPointError, or an op's overflow
+                _restore(tensors, before)
                 bar.close()
-                raise _diverged(epoch, f"parameter {bad} became non-finite", optimizer)
+                if isinstance(e, FloatingPointError):
+                    raise
+                raise _diverged(epoch, str(e), optimizer) from e
             if track_updates:
                 for (n, t), old in zip(tensors, before):
-                    delta = math.fsum((v.data - o) ** 2 for v, o in zip(t, old))
-                    norm = math.fsum(o * o for o in old)
-                    hist.update_ratio[n].append(math.sqrt(delta / norm) if norm else math.inf)
+                    norm = math.hypot(*old)  # hypot: no overflow, no loss of digits
+                    delta = math.hypot(*(v.data - o for v, o in zip(t, old)))
+                    hist.update_ratio[n].append(delta / norm if norm else math.inf)
             total += data_loss.data * len(yb)
             if task.classifies:
                 hits += accuracy(pred, yb) * len(yb)
