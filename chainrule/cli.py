@@ -235,7 +235,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
             epilog="Variables are given as options after the expression, one per name:\n"
             '  chainrule graph "tanh(x*w + b)" --x 2 --w -3 --b 6.88\n'
             "Allowed: numbers, the given names, + - * / ** (powers are **, not ^), unary -,\n"
-            "and tanh sigmoid relu exp log sqrt abs softplus. Nothing is evaluated as Python.",
+            "and tanh sigmoid relu exp log sqrt abs softplus. Nothing is evaluated as Python.\n"
+            "The expression comes first; no variable may be called out or format.",
             formatter_class=_Help,
         ),
         "playground": sub.add_parser(
@@ -385,7 +386,7 @@ def _variable_texts(rest: Sequence[str]) -> dict[str, str]:
     while i < len(rest):
         m = _VARIABLE.fullmatch(rest[i])
         if m is None:
-            raise UsageError(f"expected a variable as --name value, got {rest[i]!r}")
+            raise UsageError(f"expected a variable as --name value, got {_short(rest[i])}")
         name, text = m.group(1), m.group(2)
         if text is None:
             if i + 1 == len(rest):
@@ -478,12 +479,55 @@ def _suggest(unknown: Sequence[str], parser: argparse.ArgumentParser) -> str:
     return f" ({'; '.join(hints)})" if hints else ""
 
 
+def _short(text: str, n: int = 60) -> str:
+    """User text in a message, cut to `n` characters."""
+    return repr(text if len(text) <= n else text[: n - 1] + "…")
+
+
+GRAPH_OPTIONS = ("--out", "--format")
+
+
+def _split_graph(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(what argparse parses, the variables) of `graph EXPR [--out O] [--x 2 ...]`.
+
+    argparse cannot tell that an unknown `--x` takes a value, nor that "-x*2" or "-3" is
+    not an option, so the variables and the expression are picked out here: graph's own
+    options keep their values, every other `--name` takes the next word as its value, and
+    the first remaining word is the expression (it goes behind "--": never an option)."""
+    if not argv or argv[0] != "graph":
+        return argv, []
+    kept, variables, expressions = ["graph"], [], []
+    i, words = 1, argv
+    while i < len(words):
+        word, name = words[i], words[i].split("=", 1)[0]
+        i += 1
+        if word in ("-h", "--help"):
+            kept.append(word)
+        elif name in GRAPH_OPTIONS or _VARIABLE.fullmatch(word):
+            into = kept if name in GRAPH_OPTIONS else variables
+            into.append(word)
+            # the value: the next word, unless it is itself an option (`--x --out o`)
+            if "=" not in word and i < len(words) and not _VARIABLE.fullmatch(words[i]):
+                into.append(words[i])
+                i += 1
+        else:
+            expressions.append(word)
+    if len(expressions) > 1:
+        extra = ", ".join(_short(e, 30) for e in expressions[1:])
+        raise UsageError(
+            f"graph takes one expression, then variables as --name value: {extra} is neither "
+            '(quote an expression that has spaces: "x * w")'
+        )
+    return [*kept, "--", *expressions], variables
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse and run; UsageError for a bad command line."""
     parser, subs = build_parser()
-    args, rest = parser.parse_known_args(argv)
+    words, variables = _split_graph(list(sys.argv[1:] if argv is None else argv))
+    args, rest = parser.parse_known_args(words)
     if args.command == "graph":
-        return graph(args, rest, subs["graph"])
+        return graph(args, [*rest, *variables], subs["graph"])
     if rest:
         raise UsageError(
             f"unrecognized arguments: {' '.join(rest)}{_suggest(rest, subs[args.command])}",
@@ -505,6 +549,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _cap(message: str, n: int = 1000) -> str:
+    """One line of at most `n` characters (a message may quote a long expression)."""
+    line = " ".join(message.split())
+    return line if len(line) <= n else line[: n - 1] + "…"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The `chainrule` console script: exit status 0, 1 (failed) or 2 (bad command line)."""
     try:
@@ -512,10 +562,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         if e.parser is not None:
             e.parser.print_usage(sys.stderr)
-        print(f"chainrule: error: {e}", file=sys.stderr)
+        print(f"chainrule: error: {_cap(str(e))}", file=sys.stderr)
         return 2
     except ValueError as e:  # the library refused an argument combination
-        print(f"chainrule: error: {e}", file=sys.stderr)
+        print(f"chainrule: error: {_cap(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
