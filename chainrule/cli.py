@@ -96,7 +96,7 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpF
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        return text if "default" in text else super()._get_help_string(action)
+        return text if "default" in text else super()._get_help_string(action) or ""
 
 
 # --- option types: each refuses what would fail later, with the reason ----------------
@@ -206,7 +206,7 @@ def _add_train_options(p: argparse.ArgumentParser, demo: bool = False) -> None:
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+def build_parser() -> tuple[_Parser, dict[str, _Parser]]:
     """The parser and each subcommand's parser by name."""
     parser = _Parser(prog="chainrule", description=__doc__.split("\n\n")[0], formatter_class=_Help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
@@ -297,7 +297,8 @@ def _check_train(args: argparse.Namespace) -> None:
 def train(args: argparse.Namespace) -> dict[str, Any]:
     """Train as the arguments say; write checkpoint and history; return the summary."""
     maker = DATASETS[args.dataset]
-    kwargs = {"noise": args.noise} if "noise" in inspect.signature(maker).parameters else {}
+    takes_noise = "noise" in inspect.signature(maker).parameters  # type: ignore[arg-type]
+    kwargs = {"noise": args.noise} if takes_noise else {}
     x, y = maker(args.samples, seed=args.seed, **kwargs)  # type: ignore[operator]
     (xt, yt), (xv, yv) = train_val_split(x, y, VAL_FRACTION, seed=args.seed)
     classes = len({int(t) for t in y})
@@ -496,7 +497,7 @@ def _split_graph(argv: list[str]) -> tuple[list[str], list[str]]:
     the first remaining word is the expression (it goes behind "--": never an option)."""
     if not argv or argv[0] != "graph":
         return argv, []
-    kept, variables, expressions = ["graph"], [], []
+    kept, variables, expressions = ["graph"], [], []  # type: tuple[list[str], list[str], list[str]]
     i, words = 1, argv
     while i < len(words):
         word, name = words[i], words[i].split("=", 1)[0]

@@ -157,13 +157,13 @@ class Optimizer:
             raise ValueError("optimizer state dict's 'state' must be a mapping")
         new_state: dict[Value, dict[str, Any]] = {}
         for key, s in entries.items():
-            i = _index(key)
-            if i is None or not 0 <= i < len(params):
+            index = _index(key)
+            if index is None or not 0 <= index < len(params):
                 raise ValueError(f"optimizer state refers to parameter {key!r}, which it lacks")
             if not isinstance(s, Mapping):
                 raise ValueError(f"optimizer state of parameter {key!r} is not a mapping")
             self.check_state(s)
-            new_state[params[i]] = copy.deepcopy(dict(s))
+            new_state[params[index]] = copy.deepcopy(dict(s))
         for mine, hyper in zip(self.param_groups, new_groups):
             mine.update(hyper)
         self.state = new_state
