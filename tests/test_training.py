@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -121,7 +122,7 @@ def test_checkpoint_of_another_shape_raises_and_changes_nothing(tmp_path: Path) 
     doc = json.loads(path.read_text())
     doc["state"]["layers.0.bias"][3] = "x"
     path.write_text(json.dumps(doc))
-    with pytest.raises(CheckpointError, match="not a finite number"):
+    with pytest.raises(CheckpointError, match="not a (finite )?number"):
         load(big, path)
     doc["state"].pop("layers.0.bias")
     path.write_text(json.dumps(doc))
@@ -143,8 +144,9 @@ def test_saving_does_not_replace_a_good_file_on_failure(tmp_path: Path) -> None:
     "maker", [make_moons, make_circles, make_spirals, make_blobs, regression_1d]
 )
 def test_data_sets_are_seeded(maker) -> None:  # type: ignore[no-untyped-def]
-    a, b, c = maker(seed=3), maker(seed=3), maker(seed=4)
-    assert a == b and a != c and len(a[0]) == len(a[1])
+    (xa, ya), (xb, yb), (xc, _) = maker(seed=3), maker(seed=3), maker(seed=4)
+    assert np.array_equal(xa, xb) and np.array_equal(ya, yb) and not np.array_equal(xa, xc)
+    assert len(xa) == len(ya)
 
 
 def test_train_command_writes_checkpoint_and_history(
