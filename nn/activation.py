@@ -26,7 +26,7 @@ def activation_name(act: Any) -> str:
     if isinstance(act, bool):
         return "relu" if act else "identity"
     if isinstance(act, type) and issubclass(act, Activation):
-        act = act()
+        act = act()  # type: ignore[call-arg]  # ReLU, Tanh, ... take no argument
     if isinstance(act, Activation):
         return act.name
     if isinstance(act, str):
