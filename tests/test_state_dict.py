@@ -129,7 +129,7 @@ def test_state_is_declared_not_guessed() -> None:
     assert m.state_dict() == {"scale": [1.0, 2.0], "shift": 0.5, "seen": 0}
     m([1.0, 2.0])
     assert len(m.parameters()) == 3
-    with pytest.raises(TypeError, match="wrap it in nn.Parameter"):
+    with pytest.raises(TypeError, match=r"wrap it in nn\.Parameter"):
         m.scale = [Value(1.0)]  # type: ignore[assignment]
     assert BatchNorm1d(2, track_running_stats=False).state_dict().keys() == {"weight", "bias"}
 
