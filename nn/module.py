@@ -336,7 +336,7 @@ def _numbers(got: Any, model: Any, key: str) -> Any:
                 )
             return [walk(_plain(x), y) for x, y in zip(g, m)]
         if isinstance(g, bool) or not isinstance(g, Real):
-            raise StateDictError(f"state dict entry {key!r} holds {g!r}, not a number")
+            raise StateDictError(f"state dict entry {key!r} holds {g!r}, not a finite number")
         try:
             x = float(g)
         except OverflowError:

@@ -78,7 +78,7 @@ def test_a_corrupt_entry_is_refused_by_name_and_changes_nothing(
         ("layers.1.running_var", [1.0, -0.5, 2.0], "negative variance"),
         ("layers.1.num_batches_tracked", 2.5, "count"),
         ("layers.1.num_batches_tracked", -1, "count"),
-        ("layers.1.num_batches_tracked", "3", "not a number"),
+        ("layers.1.num_batches_tracked", "3", "not a finite number"),
         ("layers.0.weight", [[1, 2], [3, 4, 5], [6, 7]], "ragged rows of lengths"),
     ],
 )
