@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import reprlib
 from collections.abc import Iterator, Mapping, Sequence
 from numbers import Real
 from typing import Any
@@ -280,7 +281,9 @@ class Module:
         value = _numbers(got, model, key)
         if isinstance(model, int) and not isinstance(model, bool):
             if value != int(value) or value < 0:
-                raise StateDictError(f"state dict entry {key!r} must be a count >= 0, got {got!r}")
+                raise StateDictError(
+                    f"state dict entry {key!r} must be a count >= 0, got {reprlib.repr(got)}"
+                )
             value = int(value)
         self._check_buffer(name, value, key)
         return value
@@ -336,13 +339,17 @@ def _numbers(got: Any, model: Any, key: str) -> Any:
                 )
             return [walk(_plain(x), y) for x, y in zip(g, m)]
         if isinstance(g, bool) or not isinstance(g, Real):
-            raise StateDictError(f"state dict entry {key!r} holds {g!r}, not a finite number")
+            raise StateDictError(
+                f"state dict entry {key!r} holds {reprlib.repr(g)}, not a finite number"
+            )
         try:
             x = float(g)
         except OverflowError:
             x = math.inf
         if not math.isfinite(x):
-            raise StateDictError(f"state dict entry {key!r} holds {g!r}, not a finite number")
+            raise StateDictError(
+                f"state dict entry {key!r} holds {reprlib.repr(g)}, not a finite number"
+            )
         return x
 
     return walk(got, model)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
@@ -25,8 +25,16 @@ def _model() -> MLP:
 def _corrupt(value: Any, kind: str, key: str) -> Any:
     if kind == "ragged":  # one row longer, one shorter: only the first row is right
         if isinstance(value, list) and value and isinstance(value[0], list):
-            return [value[0], [*value[1], 1.0], *([value[2][:-1]] if len(value) > 2 else [[]])]
+            if len(value) == 1:
+                return [[*value[0], 1.0]]
+            rest = [[*r, 1.0] if i % 2 == 0 else r[:-1] for i, r in enumerate(value[1:])]
+            return [value[0], *rest]
         return [*value, 1.0] if isinstance(value, list) else [value]
+    if kind == "deep":  # 100,000 nested lists, as a hostile file could hold
+        deep: list = []
+        for _ in range(100_000):
+            deep = [deep]
+        return deep
     if kind == "shape":
         return value[:-1] if isinstance(value, list) and len(value) > 1 else [[value]]
     bad = {
@@ -46,11 +54,12 @@ def _corrupt(value: Any, kind: str, key: str) -> Any:
     return out
 
 
-KINDS = ["ragged", "shape", "nan", "inf", "huge", "text", "none", "bool", "nested"]
+KINDS = ["ragged", "deep", "shape", "nan", "inf", "huge", "text", "none", "bool", "nested"]
 
 
+@settings(max_examples=200)  # 16 keys x 10 corruptions
 @given(
-    key_index=st.integers(0, 100),
+    key_index=st.integers(0, 15),
     kind=st.sampled_from(KINDS),
     seed=st.integers(0, 50),
 )
