@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine import Value
 from nn.layers import MLP
 from nn.losses import hinge_loss
@@ -18,7 +20,8 @@ from viz.stepper import stepper_html
 def write_demo_outputs(result: dict[str, Any], out: Path) -> None:
     model, hist = result["model"], result["history"]
     xt, yt, xv, yv = result["data"]
-    plots.decision_boundary(model, xt + xv, yt + yv, out / "decision_boundary.png")
+    x_all, y_all = np.concatenate([xt, xv]).tolist(), np.concatenate([yt, yv]).tolist()
+    plots.decision_boundary(model, x_all, y_all, out / "decision_boundary.png")
     plots.history(hist, out / "history.png")
     plots.update_ratios(hist, out / "update_ratios.png")
     # One sample's loss through a small network, drawn node by node (elementary graph).

@@ -136,7 +136,7 @@ def relu_pieces(
         if wj != 0.0 and xlim[0] < -bj / wj < xlim[1]:
             ax.axvline(-bj / wj, color="gray", lw=0.5, ls=":")
     with no_grad():
-        f = [model([float(x)])[0].data for x in xs]
+        f = [row[0].data for row in model(xs.reshape(-1, 1))]
     ax.plot(xs, f, color="k", lw=2, label="f(x)")
     assert np.allclose(f, total)  # the pieces really add up to the network
     if data is not None:
@@ -217,7 +217,7 @@ def functions_1d(
         was = model.training
         model.eval()
         with no_grad():
-            ax.plot(xs, [model([float(x)])[0].data for x in xs], label=name)
+            ax.plot(xs, [row[0].data for row in model(xs.reshape(-1, 1))], label=name)
         model.train(was)
     ax.legend(fontsize=8)
     return _finish(fig, path)
