@@ -23,7 +23,7 @@ from nn import (
     make_moons,
 )
 from nn.module import flatten
-from tests.torch_models import F64, torch_mlp
+from tests.torch_models import F64, torch_mlp, torch_values
 
 X, Y = make_moons(21, seed=4)  # unbalanced: no gradient cancels to rounding noise
 YS = [1 if t == 1 else -1 for t in Y]
@@ -41,9 +41,7 @@ def _train_both(make_ours, make_theirs, steps: int = 5) -> tuple[list[float], li
         topt.zero_grad()
         torch.clamp(1 - ty * seq(tx).squeeze(1), min=0).mean().backward()
         topt.step()
-    return [p.data for p in model.parameters()], [
-        v for p in seq.parameters() for v in p.detach().flatten().tolist()
-    ]
+    return [p.data for p in model.parameters()], torch_values(seq)
 
 
 @pytest.mark.parametrize(
