@@ -112,11 +112,24 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+# The library's loss functions, as functions or as modules (`MSELoss().fn`), get their checks
+_BY_FUNCTION: dict[Any, Loss] = {
+    hinge_loss: LOSSES["hinge"],
+    bce_with_logits: LOSSES["bce"],
+    cross_entropy: LOSSES["cross_entropy"],
+    mse_loss: LOSSES["mse"],
+}
+
+
 def _as_loss(loss: str | LossFn | Loss) -> Loss:
-    """A name from LOSSES, a Loss, or any callable(pred, y) → Value (labels unchecked;
-    accuracy as for a classifier)."""
+    """A name from LOSSES, a Loss, one of the library's loss functions or modules (with
+    their label checks), or any callable(pred, y) → Value (labels unchecked; accuracy as
+    for a classifier)."""
     if isinstance(loss, Loss):
         return loss
+    known = _BY_FUNCTION.get(getattr(loss, "fn", loss))
+    if known is not None:
+        return known
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
