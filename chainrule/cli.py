@@ -48,6 +48,7 @@ from nn.optim import (
 )
 from nn.train import fit
 
+OUTPUTS = ("model.json", "history.json")  # what `train` writes into --out
 VAL_FRACTION = 0.2  # held out for validation
 MIN_SAMPLES = 10  # so that both the training and the validation split have samples
 
@@ -291,6 +292,9 @@ def _check_train(args: argparse.Namespace) -> None:
                 f"samples; {n_train} training samples in batches of {size} leave one of 1"
             )
     _check_folder(args.out)
+    for name in OUTPUTS:
+        if (args.out / name).is_dir():
+            raise UsageError(f"argument --out: {args.out / name} is a folder, not a file")
 
 
 # --- the commands -----------------------------------------------------------------------
@@ -330,8 +334,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         progress=not args.no_progress,
         seed=args.seed,
     )
-    save(model, args.out / "model.json", {"epochs": hist.epochs, "args": _jsonable(vars(args))})
-    write_json(args.out / "history.json", hist.to_dict())
+    model_file, history_file = (args.out / name for name in OUTPUTS)
+    save(model, model_file, {"epochs": hist.epochs, "args": _jsonable(vars(args))})
+    write_json(history_file, hist.to_dict())
     summary = {
         "dataset": args.dataset,
         "layers": " → ".join(_describe(m) for m in _leaf_modules(model)),
@@ -434,7 +439,8 @@ def graph(args: argparse.Namespace, rest: Sequence[str], usage: argparse.Argumen
             variables[name] = _real(-math.inf)(text)
         except argparse.ArgumentTypeError as e:
             raise UsageError(f"variable --{name}: {e}") from None
-    if args.out.is_dir():
+    image = args.out.with_name(f"{args.out.name}.{args.format}")
+    if args.out.is_dir() or image.is_dir():
         raise UsageError(f"argument --out: {args.out} is a folder; give a file name")
     _check_folder(args.out.parent)
     try:
@@ -568,6 +574,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:  # the library refused an argument combination
         print(f"chainrule: error: {_cap(str(e))}", file=sys.stderr)
         return 2
+    except OSError as e:  # e.g. the disk is full: the files saved so far are whole
+        where = f" {e.filename}" if e.filename else ""
+        print(f"chainrule: error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
