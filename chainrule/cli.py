@@ -101,7 +101,7 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpF
 
 
 # --- option types: each refuses what would fail later, with the reason ----------------
-def _whole(low: int) -> Callable[[str], int]:
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -109,6 +109,8 @@ def _whole(low: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
         return value
 
     parse.__name__ = "whole number"
@@ -257,7 +259,9 @@ def build_parser() -> tuple[_Parser, dict[str, _Parser]]:
     g.add_argument("--format", choices=["svg", "png", "pdf"], default="svg", help="image format")
     pg = subs["playground"]
     pg.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    pg.add_argument("--port", type=_whole(1), default=8000, help="port to listen on")
+    pg.add_argument(
+        "--port", type=_whole(0, 65535), default=8000, help="port to listen on (0: any free one)"
+    )
     pg.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser, subs
 
