@@ -238,11 +238,13 @@ def _restore(tensors: list[tuple[str, list[Value]]], values: list[list[float]]) 
             v.data = o
 
 
-def _diverged(epoch: int, what: str, optimizer: Optimizer) -> FloatingPointError:
+def _diverged(
+    epoch: int, what: str, optimizer: Optimizer, weights: str = "from before the failing step"
+) -> FloatingPointError:
     return FloatingPointError(
         f"training diverged in epoch {epoch}: {what}. The learning rate "
         f"(lr={optimizer.lr:g}) is probably too high: try a lower one. "
-        "The weights are those from before the failing step."
+        f"The weights are those {weights}."
     )
 
 
@@ -374,7 +376,9 @@ def fit(
             vl, va = _evaluate(model, val[0], val[1], task)
             if not math.isfinite(vl):
                 bar.close()
-                raise _diverged(epoch, f"the validation loss is {vl}", optimizer)
+                raise _diverged(
+                    epoch, f"the validation loss is {vl}", optimizer, f"after epoch {epoch}"
+                )
             hist.val_loss.append(vl)
             hist.val_acc.append(va)
             postfix["val_loss"] = f"{vl:.4f}"
