@@ -301,6 +301,9 @@ def test_state_dict_is_a_copy(make) -> None:  # type: ignore[no-untyped-def]
     sd = opt.state_dict()
     before = json.dumps(sd)
     sd["param_groups"][0]["lr"] = 123.0
+    for v in sd["param_groups"][0].values():
+        if isinstance(v, list):
+            v[0] = 0.123  # Adam's betas, the group's parameter indices
     for s in sd["state"].values():
         for k in s:
             s[k] = -1.0
