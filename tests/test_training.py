@@ -148,12 +148,9 @@ def test_saving_does_not_replace_a_good_file_on_failure(tmp_path: Path) -> None:
     "maker", [make_moons, make_circles, make_spirals, make_blobs, regression_1d]
 )
 def test_data_sets_are_seeded(maker) -> None:  # type: ignore[no-untyped-def]
-    a, b, c = maker(seed=3), maker(seed=3), maker(seed=4)
-
-    def same(p, q) -> bool:  # type: ignore[no-untyped-def]
-        return all(np.array_equal(u, v) for u, v in zip(p, q))
-
-    assert same(a, b) and not same(a, c) and len(a[0]) == len(a[1])
+    (xa, ya), (xb, yb), (xc, _) = maker(seed=3), maker(seed=3), maker(seed=4)
+    assert np.array_equal(xa, xb) and np.array_equal(ya, yb) and not np.array_equal(xa, xc)
+    assert len(xa) == len(ya)
 
 
 def test_train_command_writes_checkpoint_and_history(
