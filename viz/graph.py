@@ -1,15 +1,29 @@
 """Drawing a computation graph with graphviz: value nodes (label, data, grad), a small
 node per op, and optionally the local derivative d out/d in on each edge.
 
-Leaves are drawn in another colour than computed nodes, so inputs and parameters stand
-out. Nodes are numbered in a fixed order (the engine's backward order), so the same
-graph always gives the same DOT text, byte for byte.
+Each kind of node has its own colour (`COLOURS`, shown by `draw_dot(..., legend=True)`):
+
+- input (a labelled leaf): blue, with its grad
+- parameter (a leaf passed in `params=`, e.g. `model.parameters()`): pink, with its grad
+- computed (made by an op): grey, with the op in a small circle before it
+- constant (an unlabelled leaf, e.g. the `2` of `x*2`, the `1/n` of a mean, a dropout
+  mask): a small plain number, no box and no grad: nobody asks for d loss/d 2
+- current node of the backprop stepper: yellow; nodes the stepper already processed: green
+
+Label a leaf (`Value(2.0, label="x")`) to draw it as an input rather than a constant.
+
+Every label is written in graphviz's HTML-like labels with `& < > "` escaped, so a label
+such as `{x|y}` or `</script>` draws verbatim and never breaks `dot`. Graphs more than
+`AUTO_TB_DEPTH` ops deep are laid out top to bottom (a long left-to-right chain does not
+fit a screen). Nodes are numbered in a fixed order (the engine's backward order), so the
+same graph always gives the same DOT text, byte for byte.
 """
 
 from __future__ import annotations
 
+import html
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +37,22 @@ INSTALL_HINT = (
     "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`. "
     "The DOT source is still available as `.source`."
 )
+
+COLOURS = {
+    "input": "#dbeafe",
+    "parameter": "#fbcfe8",
+    "computed": "#f3f4f6",
+    "constant": "#ffffff",
+    "current": "#fde68a",
+    "done": "#dcfce7",
+    "module": "#ede9fe",
+}
+"""Fill colour of each kind of node (a constant has no box: white stands for none)."""
+
+AUTO_TB_DEPTH = 5
+"""`rankdir="auto"` draws left to right up to this many ops on the longest path."""
+
+FONT = "Helvetica"
 
 
 @dataclass(frozen=True)
@@ -59,52 +89,122 @@ def has_dot() -> bool:
     return shutil.which("dot") is not None
 
 
-def draw_dot(
-    root: Value,
-    rankdir: str = "LR",
-    fmt: str = "{:.4f}",
-    show_grad: bool = True,
-    show_local: bool = True,
-    max_nodes: int = 500,
-    highlight: Value | None = None,
-    done: set[int] | None = None,
-    edge_notes: dict[tuple[int, int], str] | None = None,
-    collapse: Sequence[Collapse] = (),
-) -> graphviz.Digraph:
-    """The graph of everything `root` depends on, as a `graphviz.Digraph`.
+def number(x: float, fmt: str = "{:.4g}") -> str:
+    """`x` formatted with `fmt`, except that anything that rounds to zero is `0`
+    (never `-0.0000`)."""
+    s = fmt.format(x)
+    try:
+        return "0" if float(s) == 0.0 else s
+    except ValueError:  # a format with words around the number
+        return s
 
-    rankdir "LR" or "TB"; `fmt` formats numbers; `show_grad`/`show_local` toggle grads
-    and the local derivatives on edges. More than `max_nodes` nodes is a ValueError
-    (a full MLP graph is unreadable: draw one neuron, or raise the limit).
-    `collapse` draws modules (a neuron, a layer) as single boxes (see `Collapse`).
-    `highlight`, `done` and `edge_notes` are used by the backprop stepper.
-    """
-    if rankdir not in ("LR", "TB"):
-        raise ValueError(f"rankdir must be 'LR' or 'TB', got {rankdir!r}")
-    nodes = order(root)[::-1]  # parents first: reads left to right
+
+def kind(v: Value, params: set[int]) -> str:
+    """'computed', 'parameter', 'input' or 'constant' (see the module docstring)."""
+    if not v.is_leaf:
+        return "computed"
+    if id(v) in params:
+        return "parameter"
+    return "input" if v.label else "constant"
+
+
+def _text(s: str) -> str:
+    """Text for an HTML-like label: escaped, one line."""
+    return html.escape(" ".join(s.split()) if "\n" in s or "\r" in s else s, quote=True)
+
+
+def html_label(*cells: str, bold_first: bool = False) -> str:
+    """A one-row table of escaped text cells, as a graphviz HTML-like label."""
+    tds = []
+    for k, c in enumerate(cells):
+        t = _text(c)
+        tds.append(f"<TD>{'<B>' + t + '</B>' if bold_first and k == 0 else t}</TD>")
+    return (
+        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3"><TR>'
+        + "".join(tds)
+        + "</TR></TABLE>>"
+    )
+
+
+def depth(nodes: Sequence[Value]) -> int:
+    """Ops on the longest path to the root; `nodes` parents first."""
+    level: dict[int, int] = {}
+    for v in nodes:
+        level[id(v)] = 0 if v.is_leaf else 1 + max(level.get(id(p), 0) for p in v.parents)
+    return max(level.values(), default=0)
+
+
+def graph_nodes(root: Value, max_nodes: int) -> list[Value]:
+    """Every node `root` depends on, parents first; more than `max_nodes` is a ValueError."""
+    nodes = order(root)[::-1]  # parents first: reads left to right (or top to bottom)
     if len(nodes) > max_nodes:
         raise ValueError(
             f"the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}; "
             "draw a smaller expression or pass a larger max_nodes"
         )
+    return nodes
+
+
+def draw_dot(
+    root: Value,
+    rankdir: str = "auto",
+    fmt: str = "{:.4g}",
+    show_grad: bool = True,
+    show_local: bool = True,
+    max_nodes: int = 500,
+    params: Iterable[Value] = (),
+    legend: bool = False,
+    highlight: Value | None = None,
+    done: set[int] | None = None,
+    edge_notes: dict[tuple[int, int], str] | None = None,
+    collapse: Sequence[Collapse] = (),
+    names: dict[int, str] | None = None,
+    grad_text: dict[int, str] | None = None,
+) -> graphviz.Digraph:
+    """The graph of everything `root` depends on, as a `graphviz.Digraph`.
+
+    rankdir "LR", "TB" or "auto" (LR up to `AUTO_TB_DEPTH` ops deep, else TB); `fmt`
+    formats numbers (a number that rounds to zero shows as `0`); `show_grad`/`show_local`
+    toggle grads and the local derivatives d out/d in on edges. More than `max_nodes`
+    nodes is a ValueError (a full MLP graph is unreadable: draw one neuron, or raise the
+    limit). `params` (e.g. `model.parameters()`) are drawn as parameters, other labelled
+    leaves as inputs, unlabelled leaves as constants; `legend=True` adds a key of the
+    colours. `collapse` draws modules (a neuron, a layer) as single boxes (see `Collapse`).
+    `highlight`, `done`, `edge_notes`, `names` (a name shown in unlabelled computed nodes)
+    and `grad_text` (the grad cell's text) are used by the backprop stepper.
+    """
+    if rankdir not in ("LR", "TB", "auto"):
+        raise ValueError(f"rankdir must be 'LR', 'TB' or 'auto', got {rankdir!r}")
+    nodes = graph_nodes(root, max_nodes)
+    if rankdir == "auto":
+        rankdir = "LR" if depth(nodes) <= AUTO_TB_DEPTH else "TB"
+    param_ids = {id(p) for p in params}
     name = {id(v): f"n{i}" for i, v in enumerate(nodes)}
     box: dict[int, str] = {}  # node id -> the box it is hidden in
     for k, group in enumerate(collapse):
         for m in _members(group):
             box[m] = f"box{k}"
-    dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": rankdir})
-    dot.attr("node", fontname="Helvetica", fontsize="11")
-    dot.attr("edge", fontname="Helvetica", fontsize="9")
-    if show_grad and all(v.grad == 0.0 for v in nodes):
-        dot.attr(label="grads are all 0: call backward() first", labelloc="t", fontcolor="gray40")
+    dot = graphviz.Digraph(
+        format="svg",
+        graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
+    )
+    dot.attr("node", fontname=FONT, fontsize="11", margin="0.04,0.02")
+    dot.attr("edge", fontname=FONT, fontsize="9", fontcolor="#374151", arrowsize="0.6")
+    if show_grad and grad_text is None and all(v.grad == 0.0 for v in nodes):
+        dot.attr(
+            label="grads are all 0: call backward() first",
+            labelloc="t",
+            fontcolor="gray40",
+            fontname=FONT,
+        )
     for k, group in enumerate(collapse):
-        outs = ", ".join(fmt.format(o.data) for o in group.outputs)
+        outs = ", ".join(number(o.data, fmt) for o in group.outputs)
         dot.node(
             f"box{k}",
-            f"{group.label}\\nout {outs}",
+            html_label(group.label, f"out {outs}", bold_first=True),
             shape="box3d",
             style="filled",
-            fillcolor="#ede9fe",
+            fillcolor=COLOURS["module"],
         )
     drawn_edges: set[tuple[str, str]] = set()
 
@@ -120,37 +220,75 @@ def draw_dot(
                     dot.edge(*edge)
             continue
         n = name[id(v)]
-        fields = [v.label] if v.label else []
-        fields.append(f"data {fmt.format(v.data)}")
+        what = kind(v, param_ids)
+        if what == "constant":  # a plain small number: no box, no grad
+            dot.node(
+                n,
+                html_label(number(v.data, fmt)),
+                id=n,
+                shape="plaintext",
+                fontsize="9",
+                fontcolor="#4b5563",
+                margin="0",
+                width="0",
+                height="0",
+            )
+            continue
+        fields = []
+        title = v.label or (names or {}).get(id(v), "")
+        if title:
+            fields.append(title)
+        fields.append(f"data {number(v.data, fmt)}")
         if show_grad:
-            fields.append(f"grad {fmt.format(v.grad)}")
-        colour = "#dbeafe" if v.is_leaf else "#f3f4f6"
-        pen = "1"
+            fields.append((grad_text or {}).get(id(v), f"grad {number(v.grad, fmt)}"))
+        colour, pen = COLOURS[what], "1"
         if done is not None and id(v) in done:
-            colour = "#dcfce7"
+            colour = COLOURS["done"]
         if highlight is not None and v is highlight:
-            colour, pen = "#fde68a", "3"
+            colour, pen = COLOURS["current"], "3"
         dot.node(
             n,
-            "{ " + " | ".join(fields) + " }",
-            shape="record",
-            style="filled",
+            html_label(*fields, bold_first=bool(title)),
+            id=n,
+            shape="box",
+            style="filled,rounded" if what == "computed" else "filled",
             fillcolor=colour,
             penwidth=pen,
         )
         if v.is_leaf:
             continue
         op = n + "_op"
-        dot.node(op, v.op, shape="circle", width="0.3", fixedsize="false", margin="0.02")
+        dot.node(op, html_label(v.op), shape="circle", width="0.3", margin="0.01", fontsize="10")
         dot.edge(op, n)
         for k, (p, d) in enumerate(zip(v.parents, v.local_grads)):
             label = ""
-            if show_local:
-                label = f"local {fmt.format(d)}"
+            if show_local and kind(p, param_ids) != "constant":
+                label = f"local {number(d, fmt)}"
             if edge_notes and (id(v), k) in edge_notes:
-                label = (label + "\n" if label else "") + edge_notes[(id(v), k)]
-            dot.edge(source(p), op, label=label)
+                label = (label + " " if label else "") + edge_notes[(id(v), k)]
+            attrs = {"id": f"e{n}_{k}"}
+            if label:
+                attrs["label"] = html_label(label)
+            dot.edge(source(p), op, **attrs)
+    if legend:
+        add_legend(dot)
     return dot
+
+
+def legend_label(stepper: bool = False) -> str:
+    """The key of the node colours as an HTML-like label: one coloured cell per kind."""
+    keys = ["input", "parameter", "computed"] + (["current", "done"] if stepper else [])
+    words = {"current": "current node", "done": "already processed"}
+    cells = "".join(
+        f'<TD BORDER="1" BGCOLOR="{COLOURS[k]}">{words.get(k, k)}</TD>' for k in keys
+    )
+    cells += '<TD><FONT POINT-SIZE="9" COLOR="#4b5563">0.5</FONT> constant</TD>'
+    return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{cells}</TR></TABLE>>'
+
+
+def add_legend(dot: graphviz.Digraph, stepper: bool = False) -> None:
+    """A key of the node colours, as one small node beside the graph."""
+    dot.node("legend", legend_label(stepper), shape="plaintext", fontsize="10")
 
 
 def render(dot: graphviz.Digraph, path: str, fmt: str = "svg") -> str:
