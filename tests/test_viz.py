@@ -6,6 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine import Value
@@ -287,3 +288,57 @@ def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
     weight_histograms({"m": MLP(2, [4, 1], seed=0)}, path=tmp_path / "w.png")
     for name in ("c.png", "f.png", "w.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_numpy_forward_equals_the_value_forward_and_the_boundary_is_fine(tmp_path: Path) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from nn import SGD, fit
+    from viz.plots import numpy_forward, value_forward
+
+    x, y = make_moons(40, seed=0)
+    models = [
+        MLP(2, [8, 8, 1], seed=0),
+        MLP(2, [6, 6, 3], activation="tanh", seed=1),
+        MLP(2, [8, 8, 1], batchnorm=True, dropout=0.2, seed=2),
+    ]
+    fit(models[2], x, y, SGD(models[2].parameters(), lr=0.1), epochs=2, progress=False)
+
+    @settings(max_examples=20, deadline=None)
+    @given(st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=1, max_size=8))
+    def check(points: list[tuple[float, float]]) -> None:
+        for m in models:
+            np_out = numpy_forward(m, points)
+            assert np_out.shape == (len(points), len(m.layers[-1].weight))
+            assert np.allclose(np_out, value_forward(m, points), rtol=1e-12, atol=1e-12)
+
+    check()
+    fig = decision_boundary(models[0], x, y)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1"]
+    decision_boundary(models[2], x, y, tmp_path / "b.png")
+    from PIL import Image
+
+    with Image.open(tmp_path / "b.png") as im:
+        assert im.info["dpi"][0] >= 110
+
+
+def test_compared_panels_share_axes_and_a_flat_lr_has_no_panel() -> None:
+    from nn import SGD, StepLR, fit
+    from viz.plots import history, update_ratios
+
+    x, y = make_moons(30, seed=0)
+    fig = activation_histograms(MLP(2, [8, 8, 8, 1], init="he", seed=0), x)
+    axes = fig.axes
+    assert len(axes) == 3 and all(a.get_shared_x_axes().joined(axes[0], a) for a in axes)
+    model = MLP(2, [8, 1], batchnorm=True, seed=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    flat = fit(model, x, y, opt, epochs=2, progress=False)
+    assert len(history(flat).axes) == 2
+    stepped = fit(model, x, y, opt, epochs=3, scheduler=StepLR(opt, 1, 0.5), progress=False)
+    assert len(history(stepped).axes) == 3
+    names = [t.get_text() for t in update_ratios(flat, model=model).axes[0].get_legend().get_texts()]
+    assert any("batch norm gamma" in n for n in names) and any("batch norm beta" in n for n in names)
+    assert not any(n.endswith(".bias") for n in names)

@@ -20,7 +20,7 @@ def write_demo_outputs(result: dict[str, Any], out: Path) -> None:
     xt, yt, xv, yv = result["data"]
     plots.decision_boundary(model, xt + xv, yt + yv, out / "decision_boundary.png")
     plots.history(hist, out / "history.png")
-    plots.update_ratios(hist, out / "update_ratios.png")
+    plots.update_ratios(hist, out / "update_ratios.png", model=model)
     # One sample's loss through a small network, drawn node by node (elementary graph).
     small = MLP(2, [2, 1], "tanh", fused=False, seed=0)
     x = [Value(xt[0][0], label="x0"), Value(xt[0][1], label="x1")]
