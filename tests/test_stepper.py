@@ -77,7 +77,9 @@ def test_unlabelled_nodes_are_named_by_op_and_number() -> None:
     _, data, _ = stepper_data(y)
     lines = [line for s in data["steps"] for line in s["caption"]]
     assert lines[0].startswith("step 1/4: L passes on dL/dL = 1.0")
-    assert any(re.match(r"dL/dmul(\d) \+= dL/dL · dL/dmul\1 = 1\.0 × 7\.0 = 7\.0", x) for x in lines)
+    assert any(
+        re.match(r"dL/dmul(\d) \+= dL/dL · dL/dmul\1 = 1\.0 × 7\.0 = 7\.0", x) for x in lines
+    )
     assert any(line.startswith("dL/dadd1 += ") for line in lines)
     assert not any("d1.0" in line for line in lines)  # the constant 1 gets no caption line
     assert all("+ +=" not in line for line in lines)
@@ -105,7 +107,7 @@ def test_a_failed_stepper_leaves_every_gradient_as_it_was(
     assert not (tmp_path / "s.html").exists()
 
 
-HOSTILE = '</script><script>alert(1)//'
+HOSTILE = "</script><script>alert(1)//"
 BRACES = '{ } | < > " & \\n'
 
 

@@ -339,6 +339,10 @@ def test_compared_panels_share_axes_and_a_flat_lr_has_no_panel() -> None:
     assert len(history(flat).axes) == 2
     stepped = fit(model, x, y, opt, epochs=3, scheduler=StepLR(opt, 1, 0.5), progress=False)
     assert len(history(stepped).axes) == 3
-    names = [t.get_text() for t in update_ratios(flat, model=model).axes[0].get_legend().get_texts()]
-    assert any("batch norm gamma" in n for n in names) and any("batch norm beta" in n for n in names)
+    names = [
+        t.get_text() for t in update_ratios(flat, model=model).axes[0].get_legend().get_texts()
+    ]
+    assert any("batch norm gamma" in n for n in names) and any(
+        "batch norm beta" in n for n in names
+    )
     assert not any(n.endswith(".bias") for n in names)

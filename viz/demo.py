@@ -21,13 +21,14 @@ def write_demo_outputs(result: dict[str, Any], out: Path) -> None:
     plots.decision_boundary(model, xt + xv, yt + yv, out / "decision_boundary.png")
     plots.history(hist, out / "history.png")
     plots.update_ratios(hist, out / "update_ratios.png", model=model)
-    # One sample's loss through a small network, drawn node by node (elementary graph).
-    small = MLP(2, [2, 1], "tanh", fused=False, seed=0)
+    # One sample's loss through a small network, each neuron one (fused) node, so the
+    # drawing is about 900 x 1100 pt: readable at 100% on a laptop, top to bottom.
+    small = MLP(2, [2, 1], "tanh", seed=0)
     x = [Value(xt[0][0], label="x0"), Value(xt[0][1], label="x1")]
-    loss = hinge_loss(small(x), [1 if yt[0] == 1 else -1])
+    loss = hinge_loss(small.forward([x]), [1 if yt[0] == 1 else -1])
     loss.label = "loss"
     loss.backward()
-    dot = draw_dot(loss)
+    dot = draw_dot(loss, params=small.parameters(), legend=True)
     if has_dot():
         render(dot, str(out / "graph"), "svg")
     (out / "graph.gv").write_text(dot.source)  # after render, whose cleanup removes its .gv

@@ -113,17 +113,15 @@ def _text(s: str) -> str:
     return html.escape(" ".join(s.split()) if "\n" in s or "\r" in s else s, quote=True)
 
 
-def html_label(*cells: str, bold_first: bool = False) -> str:
-    """A one-row table of escaped text cells, as a graphviz HTML-like label."""
+def html_label(*cells: str, bold_first: bool = False, vertical: bool = False) -> str:
+    """A table of escaped text cells, one row (or one column: `vertical`, which keeps
+    top-to-bottom drawings narrow), as a graphviz HTML-like label."""
     tds = []
     for k, c in enumerate(cells):
         t = _text(c)
         tds.append(f"<TD>{'<B>' + t + '</B>' if bold_first and k == 0 else t}</TD>")
-    return (
-        '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3"><TR>'
-        + "".join(tds)
-        + "</TR></TABLE>>"
-    )
+    rows = "".join(f"<TR>{td}</TR>" for td in tds) if vertical else f"<TR>{''.join(tds)}</TR>"
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>>'
 
 
 def depth(nodes: Sequence[Value]) -> int:
@@ -248,7 +246,7 @@ def draw_dot(
             colour, pen = COLOURS["current"], "3"
         dot.node(
             n,
-            html_label(*fields, bold_first=bool(title)),
+            html_label(*fields, bold_first=bool(title), vertical=rankdir == "TB"),
             id=n,
             shape="box",
             style="filled,rounded" if what == "computed" else "filled",
@@ -279,16 +277,17 @@ def legend_label(stepper: bool = False) -> str:
     """The key of the node colours as an HTML-like label: one coloured cell per kind."""
     keys = ["input", "parameter", "computed"] + (["current", "done"] if stepper else [])
     words = {"current": "current node", "done": "already processed"}
-    cells = "".join(
-        f'<TD BORDER="1" BGCOLOR="{COLOURS[k]}">{words.get(k, k)}</TD>' for k in keys
-    )
+    cells = "".join(f'<TD BORDER="1" BGCOLOR="{COLOURS[k]}">{words.get(k, k)}</TD>' for k in keys)
     cells += '<TD><FONT POINT-SIZE="9" COLOR="#4b5563">0.5</FONT> constant</TD>'
     return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{cells}</TR></TABLE>>'
 
 
 def add_legend(dot: graphviz.Digraph, stepper: bool = False) -> None:
-    """A key of the node colours, as one small node beside the graph."""
-    dot.node("legend", legend_label(stepper), shape="plaintext", fontsize="10")
+    """A key of the node colours, as one small node in the last rank (below a
+    top-to-bottom drawing, right of a left-to-right one), so it adds no width."""
+    with dot.subgraph(name="legend_rank") as c:
+        c.attr(rank="sink")
+        c.node("legend", legend_label(stepper), shape="plaintext", fontsize="10")
 
 
 def render(dot: graphviz.Digraph, path: str, fmt: str = "svg") -> str:
