@@ -169,7 +169,7 @@ def test_constants_are_small_plain_numbers_without_a_grad() -> None:
 @given(st.floats(-4.9e-5, 4.9e-5))
 def test_numbers_that_round_to_zero_show_as_0(x: float) -> None:
     assert number(x, "{:.4f}") == "0"
-    assert number(x - 1.0, "{:.4f}") == "{:.4f}".format(x - 1.0)  # others unchanged
+    assert number(x - 1.0, "{:.4f}") == f"{x - 1.0:.4f}"  # others unchanged
 
 
 def test_a_deep_graph_is_drawn_top_to_bottom() -> None:

@@ -3,7 +3,7 @@ closes it. Without a screen matplotlib draws with Agg, so scripts and CI work as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ from engine import no_grad
 from nn.module import Module
 from nn.train import History
 
-
 DPI = 120
 """Resolution of saved figures (and, by `setup_notebook`, of inline ones)."""
 
@@ -26,7 +25,7 @@ def setup_notebook(dpi: int = 110) -> None:
     matplotlib.rcParams["savefig.dpi"] = dpi
 
 
-_NUMPY_ACT = {
+_NUMPY_ACT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda z: np.maximum(z, 0.0),
     "tanh": np.tanh,
     "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),

@@ -24,7 +24,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import graphviz
 
@@ -32,8 +32,8 @@ from engine import Step, Value
 from viz.graph import (
     COLOURS,
     FONT,
-    DotMissingError,
     INSTALL_HINT,
+    DotMissingError,
     draw_dot,
     graph_nodes,
     has_dot,
@@ -44,8 +44,6 @@ from viz.graph import (
 OP_WORDS = {"+": "add", "*": "mul", "-": "sub", "/": "div", "**": "pow"}
 MAX_NODES = 2000
 """Default node limit of the stepper (its page stays usable up to about this size)."""
-
-T = TypeVar("T")
 
 
 def node_names(nodes: list[Value], root: Value) -> dict[int, str]:
@@ -378,12 +376,14 @@ def stepper_data(
 
     with _restoring(nodes):
         _walk(root, nodes, visit)
-    start = [[index[id(v)], f"grad {number(0.0 if v is not root else 1.0, fmt)}"] for v in nodes]
+    start: list[tuple[int, str]] = [
+        (k, f"grad {number(1.0 if v is root else 0.0, fmt)}") for k, v in enumerate(nodes)
+    ]
     for s, step in zip(steps, raw):
         s["caption"] = step_lines(step, len(raw), names, root_name)
     data = {
         "nodes": [f"n{k}" for k in range(len(nodes))],
-        "grads": [g for g in start if id(nodes[g[0]]) in shown],
+        "grads": [[k, text] for k, text in start if id(nodes[k]) in shown],
         "start": start_caption(root_name),
         "steps": steps,
     }
