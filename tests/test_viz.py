@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Value
 from nn import MLP, Neuron, make_moons
@@ -186,11 +188,30 @@ def test_architecture_drawing_shows_every_weight() -> None:
         ("(lambda: 1)()", "unknown function"),
         ("open('f')", "unknown function 'open'"),
         ("tanh(x, x)", "exactly one argument"),
+        ("x^2", r"not a power: write \*\* \(e.g. x\*\*2\)"),
+        ("-" * 10_000 + "x", "nested too deeply"),
+        ("+".join(["x"] * 2000), "makes 2,000 nodes, more than max_nodes=500"),
+        ("-" * 600 + "x", "more than max_nodes=500"),
+        ("x" * 100_001, "more than 100,000"),
     ],
 )
 def test_expression_parser_refuses_what_is_not_arithmetic(text: str, words: str) -> None:
     with pytest.raises(ExpressionError, match=words):
         parse(text, {"x": 1.0})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5000), st.sampled_from(["-", "+", "tanh(", "("]))
+def test_deep_expressions_are_a_clear_error_never_a_recursion_error(n: int, op: str) -> None:
+    close = ")" * n if op.endswith("(") else ""
+    text = op * n + "x" + close
+    try:
+        out = parse(text, {"x": 0.5})
+    except ExpressionError as e:
+        assert "nested" in str(e) or "max_nodes" in str(e) or "parentheses" in str(e)
+    else:
+        assert (op in ("+", "(") or n < 500) and abs(out.data) <= 0.5  # + and ( make no node
+        draw_dot(out)  # whatever parses, draws
 
 
 def test_expression_parser_builds_the_graph() -> None:
@@ -290,9 +311,6 @@ def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
 
 
 def test_numpy_forward_equals_the_value_forward_and_the_boundary_is_fine(tmp_path: Path) -> None:
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
     from nn import SGD, fit
     from viz.plots import numpy_forward, value_forward
 

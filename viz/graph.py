@@ -49,6 +49,9 @@ COLOURS = {
 }
 """Fill colour of each kind of node (a constant has no box: white stands for none)."""
 
+MAX_NODES = 500
+"""`draw_dot`'s default node limit: a larger drawing is unreadable anyway."""
+
 AUTO_TB_DEPTH = 5
 """`rankdir="auto"` draws left to right up to this many ops on the longest path."""
 
@@ -149,7 +152,7 @@ def draw_dot(
     fmt: str = "{:.4g}",
     show_grad: bool = True,
     show_local: bool = True,
-    max_nodes: int = 500,
+    max_nodes: int = MAX_NODES,
     params: Iterable[Value] = (),
     legend: bool = False,
     highlight: Value | None = None,
