@@ -29,8 +29,8 @@ def test_dot_text_names_values_ops_and_local_derivatives() -> None:
     y, _ = neuron()
     y.backward()
     src = draw_dot(y).source
-    assert "<TD><B>x</B></TD><TD>data 2</TD><TD>grad -1.503</TD>" in src
-    assert "<TD><B>w</B></TD><TD>data -3</TD><TD>grad 1.002</TD>" in src
+    cells = "<TR><TD><B>{}</B></TD></TR><TR><TD>data {}</TD></TR><TR><TD>grad {}</TD></TR>"
+    assert cells.format("x", "2", "-1.503") in src and cells.format("w", "-3", "1.002") in src
     assert "<TD>tanh</TD>" in src and "<TD>*</TD>" in src
     assert "local -3<" in src and "local 2<" in src  # d(x*w)/dx = w, d/dw = x
     assert src.count("->") == 2 + 2 + 1 + 3  # x,w->*, *,b->+, +->tanh, 3 op->value edges

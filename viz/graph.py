@@ -249,7 +249,7 @@ def draw_dot(
             colour, pen = COLOURS["current"], "3"
         dot.node(
             n,
-            html_label(*fields, bold_first=bool(title), vertical=rankdir == "TB"),
+            html_label(*fields, bold_first=bool(title), vertical=True),
             id=n,
             shape="box",
             style="filled,rounded" if what == "computed" else "filled",

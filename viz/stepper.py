@@ -284,7 +284,12 @@ function show(target) {{
   document.getElementById("counter").textContent = (shown + 1) + " / " + (DATA.steps.length + 1);
   document.getElementById("slider").value = shown;
 }}
-for (const [k, text] of DATA.grads) gradText(DATA.nodes[k]).textContent = text;
+for (const [k, text] of DATA.grads) {{  // centred: the number's width changes per frame
+  const t = gradText(DATA.nodes[k]), box = shape(DATA.nodes[k]).getBBox();
+  t.textContent = text;
+  t.setAttribute("text-anchor", "middle");
+  t.setAttribute("x", box.x + box.width / 2);
+}}
 document.getElementById("prev").onclick = () => show(shown - 1);
 document.getElementById("next").onclick = () => show(shown + 1);
 document.getElementById("slider").oninput = (e) => show(Number(e.target.value));
