@@ -212,10 +212,13 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; font-size: 16px;
 #caption div:first-child {{ font-weight: bold; }}
 #legend {{ display: flex; gap: .8em; align-items: center; font-size: 14px; margin: .3em 0; }}
 #legend span.key {{ display: inline-block; padding: .1em .5em; border: 1px solid #333; }}
-#frame {{ overflow: auto; border-top: 1px solid #ddd; padding-top: .5em; }}
+#top {{ position: sticky; top: 0; background: white; z-index: 1; padding-bottom: .3em;
+        border-bottom: 1px solid #ddd; }}
+#frame {{ overflow-x: auto; padding-top: .5em; }}
 #frame svg {{ display: block; }}
 </style></head>
 <body>
+<div id="top">
 <h2>{title}</h2>
 <div id="controls">
   <button id="prev">&larr; previous</button>
@@ -226,6 +229,7 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; font-size: 16px;
 </div>
 <div id="caption"></div>
 <div id="legend">{legend}</div>
+</div>
 <div id="frame">{svg}</div>
 <script>
 const DATA = {data};
@@ -273,10 +277,20 @@ function backward() {{  // frame shown -> shown - 1: undo step shown - 1
   if (k > 0) {{ paint(DATA.nodes[DATA.steps[k - 1].node], "{current}", 3); edges(k - 1, true); }}
   shown = k;
 }}
+function reveal(g) {{  // scroll the current node into view, below the sticky header
+  const r = g.getBoundingClientRect(), frame = document.getElementById("frame");
+  const top = document.getElementById("top").getBoundingClientRect().bottom;
+  if (r.top < top || r.bottom > window.innerHeight)
+    window.scrollBy(0, (r.top + r.bottom) / 2 - (top + window.innerHeight) / 2);
+  const f = frame.getBoundingClientRect();
+  if (r.left < f.left || r.right > f.right)
+    frame.scrollLeft += (r.left + r.right) / 2 - (f.left + f.right) / 2;
+}}
 function show(target) {{
   target = Math.max(0, Math.min(DATA.steps.length, target));
   while (shown < target) forward();
   while (shown > target) backward();
+  if (shown > 0) reveal(nodes[DATA.nodes[DATA.steps[shown - 1].node]]);
   const lines = shown === 0 ? [DATA.start] : DATA.steps[shown - 1].caption;
   const cap = document.getElementById("caption");
   cap.replaceChildren(...lines.map((t) => {{
