@@ -185,3 +185,20 @@ def test_a_deep_graph_is_drawn_top_to_bottom() -> None:
     z.backward()
     src = draw_dot(z, fmt="{:.4f}").source
     assert "-0.0000" not in src and "local 0<" in src and "<TD>data 0</TD>" in src
+
+
+def test_a_neurons_own_parameters_draw_as_one_table() -> None:
+    from nn import MLP
+
+    m = MLP(3, [4, 1], seed=0)
+    x = [Value(0.5, label="x0"), Value(-0.3, label="x1"), Value(1.2, label="x2")]
+    out = m.forward([x])[0][0]
+    out.backward()
+    grouped = draw_dot(out, params=m.parameters()).source
+    apart = draw_dot(out, params=m.parameters(), group_params=False).source
+    assert grouped.count("<B>parameter</B>") == 5  # 4 hidden neurons and the output
+    assert "<B>parameter</B>" not in apart
+    w = m.parameters()[0]
+    row = f"<TD>{w.label}</TD><TD>{number(w.data)}</TD><TD>{number(w.grad)}</TD>"
+    assert row in grouped
+    assert grouped.count("->") < apart.count("->")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -268,6 +269,8 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture)
     } <= names
     svg = (tmp_path / "graph.svg").read_text()
     assert "loss" in svg and "x0" in svg
+    width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))  # type: ignore[union-attr]
+    assert width <= 1024  # 1,366 px at 100% zoom: a laptop screen's width
     result = subprocess.run(["dot", "-V"], capture_output=True, text=True)
     assert "graphviz" in (result.stdout + result.stderr).lower()
 

@@ -135,6 +135,43 @@ def depth(nodes: Sequence[Value]) -> int:
     return max(level.values(), default=0)
 
 
+GROUP_MIN = 3
+"""An op with at least this many parameters of its own draws them as one table."""
+
+
+def param_groups(nodes: Sequence[Value], param_ids: set[int]) -> dict[int, list[int]]:
+    """For each op node (by id): the positions of the parameter parents that feed
+    nothing else, when there are at least `GROUP_MIN` of them (a neuron's weights and
+    bias): they are drawn as one table, which keeps a network's drawing narrow."""
+    uses: dict[int, int] = {}
+    for v in nodes:
+        for p in v.parents:
+            uses[id(p)] = uses.get(id(p), 0) + 1
+    groups = {}
+    for v in nodes:
+        ks = [k for k, p in enumerate(v.parents) if id(p) in param_ids and uses[id(p)] == 1]
+        if len(ks) >= GROUP_MIN:
+            groups[id(v)] = ks
+    return groups
+
+
+def param_table(v: Value, positions: list[int], fmt: str, show_grad: bool, show_local: bool) -> str:
+    """The parameters of op node `v` at `positions` as one HTML-like table: a row each
+    with label, data, grad and the local derivative d v/d parameter."""
+    head = ["parameter", "data"] + ["grad"] * show_grad + ["local"] * show_local
+    rows = ["".join(f"<TD><B>{h}</B></TD>" for h in head)]
+    for k in positions:
+        p, d = v.parents[k], v.local_grads[k]
+        cells = [p.label, number(p.data, fmt)]
+        cells += [number(p.grad, fmt)] * show_grad + [number(d, fmt)] * show_local
+        rows.append("".join(f"<TD>{_text(c)}</TD>" for c in cells))
+    body = "".join(f"<TR>{r}</TR>" for r in rows)
+    return (
+        f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
+        f'BGCOLOR="{COLOURS["parameter"]}">{body}</TABLE>>'
+    )
+
+
 def graph_nodes(root: Value, max_nodes: int) -> list[Value]:
     """Every node `root` depends on, parents first; more than `max_nodes` is a ValueError."""
     nodes = order(root)[::-1]  # parents first: reads left to right (or top to bottom)
@@ -161,6 +198,7 @@ def draw_dot(
     collapse: Sequence[Collapse] = (),
     names: dict[int, str] | None = None,
     grad_text: dict[int, str] | None = None,
+    group_params: bool | None = None,
 ) -> graphviz.Digraph:
     """The graph of everything `root` depends on, as a `graphviz.Digraph`.
 
@@ -170,7 +208,10 @@ def draw_dot(
     nodes is a ValueError (a full MLP graph is unreadable: draw one neuron, or raise the
     limit). `params` (e.g. `model.parameters()`) are drawn as parameters, other labelled
     leaves as inputs, unlabelled leaves as constants; `legend=True` adds a key of the
-    colours. `collapse` draws modules (a neuron, a layer) as single boxes (see `Collapse`).
+    colours. `group_params` draws the parameters an op has to itself (a neuron's weights
+    and bias, at least `GROUP_MIN`) as one table with their data, grad and local
+    derivative (default: on, except in the stepper, which colours nodes one by one).
+    `collapse` draws modules (a neuron, a layer) as single boxes (see `Collapse`).
     `highlight`, `done`, `edge_notes`, `names` (a name shown in unlabelled computed nodes)
     and `grad_text` (the grad cell's text) are used by the backprop stepper.
     """
@@ -180,6 +221,10 @@ def draw_dot(
     if rankdir == "auto":
         rankdir = "LR" if depth(nodes) <= AUTO_TB_DEPTH else "TB"
     param_ids = {id(p) for p in params}
+    if group_params is None:
+        group_params = grad_text is None and highlight is None
+    groups = param_groups(nodes, param_ids) if group_params else {}
+    grouped = {id(v.parents[k]) for v in nodes for k in groups.get(id(v), ())}
     name = {id(v): f"n{i}" for i, v in enumerate(nodes)}
     box: dict[int, str] = {}  # node id -> the box it is hidden in
     for k, group in enumerate(collapse):
@@ -219,6 +264,8 @@ def draw_dot(
                 if edge[0] != edge[1] and edge not in drawn_edges:
                     drawn_edges.add(edge)
                     dot.edge(*edge)
+            continue
+        if id(v) in grouped:  # drawn in its op's parameter table
             continue
         n = name[id(v)]
         what = kind(v, param_ids)
@@ -261,7 +308,18 @@ def draw_dot(
         op = n + "_op"
         dot.node(op, html_label(v.op), shape="circle", width="0.3", margin="0.01", fontsize="10")
         dot.edge(op, n)
+        in_table = groups.get(id(v), [])
+        if in_table:
+            dot.node(
+                n + "_params",
+                param_table(v, in_table, fmt, show_grad, show_local),
+                shape="plaintext",
+                fontsize="10",
+            )
+            dot.edge(n + "_params", op)
         for k, (p, d) in enumerate(zip(v.parents, v.local_grads)):
+            if k in in_table:
+                continue
             label = ""
             if show_local and kind(p, param_ids) != "constant":
                 label = f"local {number(d, fmt)}"
