@@ -56,7 +56,7 @@ def test_drawing_before_backward_says_so_and_options_work() -> None:
 def test_collapsing_a_neuron_draws_one_box() -> None:
     n = Neuron(2, "tanh", fused=False, seed=0)
     x = [Value(1.0, label="x0"), Value(-2.0, label="x1")]
-    out = n(x)[0]
+    out = n(x)  # one sample: a Value, as micrograd
     y = out * 2
     full = draw_dot(y).source
     boxed = draw_dot(y, collapse=[Collapse("neuron", [out], x)]).source

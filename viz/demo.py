@@ -45,7 +45,8 @@ def lecture_neuron() -> Value:
 def write_demo_outputs(result: dict[str, Any], out: Path) -> None:
     model, hist = result["model"], result["history"]
     xt, yt, xv, yv = result["data"]
-    plots.decision_boundary(model, xt + xv, yt + yv, out / "decision_boundary.png")
+    x, y = [*xt, *xv], [*yt, *yv]  # lists or numpy arrays of samples
+    plots.decision_boundary(model, x, y, out / "decision_boundary.png")
     plots.history(hist, out / "history.png")
     plots.update_ratios(hist, out / "update_ratios.png", model=model)
     dot = small_network_graph(xt[0], yt[0])

@@ -34,6 +34,12 @@ _NUMPY_ACT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+def _activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    if name not in _NUMPY_ACT:
+        raise NotImplementedError(f"numpy_forward does not know the activation {name!r}")
+    return _NUMPY_ACT[name]
+
+
 def numpy_forward(model: Module, x: Any) -> np.ndarray:
     """The model's output in inference mode for a batch `x` ([N, nin]), computed with
     numpy from the weights, without building any graph: Layer (x Wᵀ + b, then the
@@ -41,9 +47,10 @@ def numpy_forward(model: Module, x: Any) -> np.ndarray:
     (γ (x - mean)/sqrt(var + eps) + β), Dropout (identity, or × (1-p) for the
     non-inverted form), and MLP/Sequential as their layers in order.
     Another module is NotImplementedError."""
+    from nn.activation import Activation
     from nn.batchnorm import BatchNorm1d
     from nn.dropout import Dropout
-    from nn.layers import Activation, Layer
+    from nn.layers import Layer
 
     a = np.asarray(x, dtype=float)
     if isinstance(model, Layer):
@@ -51,9 +58,9 @@ def numpy_forward(model: Module, x: Any) -> np.ndarray:
         z = a @ w.T
         if model.bias is not None:
             z = z + np.array([v.data for v in model.bias])
-        return _NUMPY_ACT[model.activation](z)
+        return _activation(model.activation)(z)
     if isinstance(model, Activation):
-        return _NUMPY_ACT[model.name](a)
+        return _activation(model.name)(a)
     if isinstance(model, BatchNorm1d):
         if not model.track_running_stats:
             raise NotImplementedError("batch norm without running statistics")
@@ -253,8 +260,7 @@ def relu_pieces(
         ax.plot(xs, piece, lw=0.8, alpha=0.6, label=None if j else "unit pieces")
         if wj != 0.0 and xlim[0] < -bj / wj < xlim[1]:
             ax.axvline(-bj / wj, color="gray", lw=0.5, ls=":")
-    with no_grad():
-        f = [model([float(x)])[0].data for x in xs]
+    f = value_forward(model, xs[:, None])[:, 0]  # through the graph: an independent check
     ax.plot(xs, f, color="k", lw=2, label="f(x)")
     assert np.allclose(f, total)  # the pieces really add up to the network
     if data is not None:
@@ -274,7 +280,8 @@ def activation_histograms(
     """Histogram of every unit's output over a batch, one panel per layer (after each
     activation), all on the same axes, to see whether an initialization keeps their
     spread."""
-    from nn.layers import Activation, Layer
+    from nn.activation import Activation
+    from nn.layers import Layer
 
     batch: list = x
     panels = []
@@ -340,11 +347,7 @@ def functions_1d(
     if data is not None:
         ax.scatter([p[0] for p in data[0]], data[1], s=10, color="k", label="data", zorder=3)
     for name, model in models.items():
-        was = model.training
-        model.eval()
-        with no_grad():
-            ax.plot(xs, [model([float(x)])[0].data for x in xs], label=name)
-        model.train(was)
+        ax.plot(xs, value_forward(model, xs[:, None])[:, 0], label=name)
     ax.legend(fontsize=8)
     return _finish(fig, path)
 
