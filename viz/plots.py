@@ -40,6 +40,13 @@ def _activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
     return _NUMPY_ACT[name]
 
 
+def _vector(module: Module, name: str) -> np.ndarray | None:
+    """A parameter vector's values (`bias`, batch norm's `weight`), None when absent.
+    (Modules declare parameters at run time, hence getattr.)"""
+    values = getattr(module, name, None)
+    return None if values is None else np.array([v.data for v in values])
+
+
 def numpy_forward(model: Module, x: Any) -> np.ndarray:
     """The model's output in inference mode for a batch `x` ([N, nin]), computed with
     numpy from the weights, without building any graph: Layer (x Wᵀ + b, then the
@@ -56,9 +63,8 @@ def numpy_forward(model: Module, x: Any) -> np.ndarray:
     if isinstance(model, Layer):
         w = np.array([[v.data for v in row] for row in model.weight])
         z = a @ w.T
-        if model.bias is not None:
-            z = z + np.array([v.data for v in model.bias])
-        return _activation(model.activation)(z)
+        bias = _vector(model, "bias")
+        return _activation(model.activation)(z if bias is None else z + bias)
     if isinstance(model, Activation):
         return _activation(model.name)(a)
     if isinstance(model, BatchNorm1d):
@@ -66,13 +72,11 @@ def numpy_forward(model: Module, x: Any) -> np.ndarray:
             raise NotImplementedError("batch norm without running statistics")
         mean, var = np.array(model.running_mean), np.array(model.running_var)
         out = (a - mean) / np.sqrt(var + model.eps)
-        if model.weight is not None and model.bias is not None:
-            out = out * np.array([v.data for v in model.weight]) + np.array(
-                [v.data for v in model.bias]
-            )
-        return out
+        gamma, beta = _vector(model, "weight"), _vector(model, "bias")
+        return out if gamma is None or beta is None else out * gamma + beta
     if isinstance(model, Dropout):
-        return a if model.inverted or model.p == 0.0 else a * (1.0 - model.p)
+        p = float(getattr(model, "p", 0.0))
+        return a if getattr(model, "inverted", True) or p == 0.0 else a * (1.0 - p)
     layers = getattr(model, "layers", None)
     if isinstance(layers, list):
         for m in layers:
@@ -248,9 +252,10 @@ def relu_pieces(
         raise ValueError("relu_pieces draws a 1 → n (ReLU) → 1 network")
     hidden, out = layers
     w = [row[0].data for row in hidden.weight]
-    b = [v.data for v in hidden.bias] if hidden.bias is not None else [0.0] * len(w)
+    hidden_bias, out_bias = _vector(hidden, "bias"), _vector(out, "bias")
+    b = list(hidden_bias) if hidden_bias is not None else [0.0] * len(w)
     v = [u.data for u in out.weight[0]]
-    c = out.bias[0].data if out.bias is not None else 0.0
+    c = float(out_bias[0]) if out_bias is not None else 0.0
     xs = np.linspace(xlim[0], xlim[1], 400)
     fig, ax = plt.subplots(figsize=(7, 4.2))
     total = np.full_like(xs, c)
