@@ -199,6 +199,21 @@ def test_a_neurons_own_parameters_draw_as_one_table() -> None:
     assert grouped.count("<B>parameter</B>") == 5  # 4 hidden neurons and the output
     assert "<B>parameter</B>" not in apart
     w = m.parameters()[0]
-    row = f"<TD>{w.label}</TD><TD>{number(w.data)}</TD><TD>{number(w.grad)}</TD>"
+    row = f'<TD ALIGN="LEFT">{w.label}</TD><TD ALIGN="RIGHT">{number(w.data)}</TD>'
     assert row in grouped
     assert grouped.count("->") < apart.count("->")
+
+
+def test_every_parameter_of_a_network_is_drawn_once_under_its_own_label() -> None:
+    from nn import MLP, mse_loss
+
+    m = MLP(2, [3, 3, 1], batchnorm=True, seed=0)
+    x = [[0.5, -0.3], [1.0, 0.2], [-0.7, 0.9]]
+    loss = mse_loss(m.forward(x), [[1.0], [0.0], [1.0]])
+    loss.backward()
+    labels = [p.label for p in m.parameters()]
+    assert len(set(labels)) == len(labels)  # unique across layers
+    for group in (True, False):
+        src = draw_dot(loss, params=m.parameters(), group_params=group, max_nodes=2000).source
+        for label in labels:
+            assert len(re.findall(rf">(<B>)?{re.escape(label)}(</B>)?<", src)) == 1, label

@@ -164,7 +164,12 @@ def param_table(v: Value, positions: list[int], fmt: str, show_grad: bool, show_
         p, d = v.parents[k], v.local_grads[k]
         cells = [p.label, number(p.data, fmt)]
         cells += [number(p.grad, fmt)] * show_grad + [number(d, fmt)] * show_local
-        rows.append("".join(f"<TD>{_text(c)}</TD>" for c in cells))
+        rows.append(  # names to the left, numbers to the right: columns line up
+            "".join(
+                f'<TD ALIGN="{"LEFT" if i == 0 else "RIGHT"}">{_text(c)}</TD>'
+                for i, c in enumerate(cells)
+            )
+        )
     body = "".join(f"<TR>{r}</TR>" for r in rows)
     return (
         f'<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" '
