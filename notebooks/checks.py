@@ -1,0 +1,232 @@
+"""Checkers for the course's exercises: `check("1.1", answer)` says right, wrong (and why), or
+not yet (the answer cell still holds `...`). Every checker computes the expected result itself
+(with chainrule, numpy or math) from the exercise's statement, so no answer is stored here.
+
+Each call is also recorded in `RESULTS`, which the course's test reads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Checker = Callable[..., tuple[bool, str]]
+EXERCISES: dict[str, Checker] = {}
+RESULTS: list[tuple[str, str]] = []  # (exercise, "right" | "wrong" | "not yet"), in call order
+
+
+def exercise(name: str) -> Callable[[Checker], Checker]:
+    """Register `fn(answer, **context) -> (right?, why)` as the checker of exercise `name`."""
+
+    def register(fn: Checker) -> Checker:
+        EXERCISES[name] = fn
+        return fn
+
+    return register
+
+
+def verdict(name: str, answer: Any, **context: Any) -> tuple[str, str]:
+    """("right" | "wrong" | "not yet", why) for `answer` to exercise `name`; never raises
+    for a bad answer (a checker that trips over the answer calls it wrong, saying how)."""
+    if name not in EXERCISES:
+        raise KeyError(f"no exercise {name!r}; there are {sorted(EXERCISES)}")
+    if answer is ...:
+        return "not yet", "replace the ... in the answer cell with your answer and run it"
+    try:
+        ok, why = EXERCISES[name](answer, **context)
+    except Exception as e:  # the student's code or value broke the check: say how
+        return "wrong", f"checking it raised {type(e).__name__}: {e}"
+    return ("right" if ok else "wrong"), why
+
+
+def check(name: str, answer: Any = ..., **context: Any) -> None:
+    """Print whether `answer` solves exercise `name`, and why."""
+    status, why = verdict(name, answer, **context)
+    RESULTS.append((name, status))
+    mark = {"right": "✓ right", "wrong": "✗ wrong", "not yet": "… not yet"}[status]
+    print(f"Exercise {name}: {mark}: {why}")
+
+
+def _number(answer: Any) -> float:
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.number)):
+        raise TypeError(f"expected a number, got {type(answer).__name__}")
+    return float(answer)
+
+
+def _close(a: float, b: float, rel: float = 1e-6, abs_: float = 1e-9) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+# --- lesson 01: values and the chain rule ------------------------------------------------
+
+
+@exercise("1.1")
+def _partial_a(answer: Any) -> tuple[bool, str]:
+    from engine import Value
+
+    a, b = Value(1.5), Value(-0.5)
+    f = a**2 * b + b.exp()
+    f.backward()
+    x = _number(answer)
+    if _close(x, a.grad):
+        return True, "∂(a²b)/∂a = 2ab and e^b does not depend on a."
+    if _close(x, b.grad):
+        return False, "that is ∂f/∂b; for ∂f/∂a hold b fixed."
+    return False, "differentiate a²b in a with b fixed (e^b is a constant then)."
+
+
+@exercise("1.2")
+def _sigmoid_slope(answer: Any) -> tuple[bool, str]:
+    s = 0.8
+    x = _number(answer)
+    if _close(x, s * (1 - s)):
+        return True, "σ' = σ(1-σ) needs only the value σ(x₀), not x₀."
+    if _close(x, s):
+        return False, "that is σ(x₀) itself; use σ' = σ(1 - σ)."
+    if x > 0.25:
+        return False, "σ' is at most 1/4 (at x = 0); use σ' = σ(1 - σ)."
+    return False, "use σ' = σ(1 - σ) with σ = 0.8."
+
+
+@exercise("1.3")
+def _central_difference(answer: Any) -> tuple[bool, str]:
+    if not callable(answer):
+        return False, "expected a function numeric_grad(f, x, eps)."
+    cases = [(math.sin, 0.7, math.cos(0.7)), (math.exp, -1.2, math.exp(-1.2))]
+    for f, x, exact in cases:
+        got = _number(answer(f, x, 1e-5))
+        if not _close(got, exact, rel=1e-7):
+            return False, f"for {f.__name__} at {x} it gives {got}, the slope is {exact}."
+    # central differences are second order: halving eps divides the error by about 4
+    f = math.exp
+    e1 = abs(_number(answer(f, 1.0, 1e-2)) - math.e)
+    e2 = abs(_number(answer(f, 1.0, 5e-3)) - math.e)
+    if not 3.0 < e1 / e2 < 5.0:
+        return False, (
+            f"halving eps divided the error by {e1 / e2:.2f}; a central difference "
+            "(f(x+ε) - f(x-ε)) / 2ε divides it by about 4 (error O(ε²))."
+        )
+    return True, "slopes match, and the error falls like ε² (central, not one-sided)."
+
+
+# --- lesson 02: stepping through backprop ------------------------------------------------
+
+
+def _shared(a: float = 2.0) -> tuple[Any, Any]:
+    from engine import Value
+
+    x = Value(a)
+    return x, (x + x) * x
+
+
+@exercise("2.1")
+def _step_count(answer: Any) -> tuple[bool, str]:
+    _, y = _shared()
+    steps = len(list(y.backward_steps()))
+    n = _number(answer)
+    if n == steps:
+        return True, "one step per computed node (the * and the +); leaves pass nothing on."
+    if n == steps + 1:
+        return False, "the leaf a is not a step: it has no parents to pass a gradient to."
+    return False, "count the computed nodes: each is one chain-rule step."
+
+
+@exercise("2.2")
+def _shared_grad(answer: Any) -> tuple[bool, str]:
+    a, y = _shared()
+    y.backward()
+    x = _number(answer)
+    if _close(x, a.grad):
+        return True, "a is used three times; the three paths' contributions add up."
+    return False, "y = (a + a)·a = 2a²: every use of a adds its path's contribution."
+
+
+def branching() -> Any:
+    """The graph of exercise 2.3: g = tanh((a·b)·(a + b)) with labelled nodes."""
+    from engine import Value
+
+    a, b = Value(1.0, label="a"), Value(-0.5, label="b")
+    d = a * b
+    d.label = "d"
+    e = a + b
+    e.label = "e"
+    f = d * e
+    f.label = "f"
+    g = f.tanh()
+    g.label = "g"
+    return g
+
+
+@exercise("2.3")
+def _topological(answer: Any) -> tuple[bool, str]:
+    g = branching()
+    computed = {s.node.label: s.node for s in g.backward_steps()}
+    if not isinstance(answer, (list, tuple)) or not all(isinstance(s, str) for s in answer):
+        return False, "expected a list of labels, like ['g', ...]."
+    if sorted(answer) != sorted(computed):
+        return (
+            False,
+            f"list each computed node once: there are {len(computed)} (leaves a, b pass nothing on).",
+        )
+    seen: set[str] = set()
+    for label in answer:
+        for p in computed[label].parents:
+            if p.label in seen:
+                return (
+                    False,
+                    f"{p.label} comes before {label}, which uses it: its gradient is not complete yet.",
+                )
+        seen.add(label)
+    return True, "every node comes before the nodes it uses; d and e may go in either order."
+
+
+# --- lesson 03: ReLU networks are piecewise linear ---------------------------------------
+
+
+def outputs_1d(model: Any, xs: Any) -> np.ndarray:
+    """A 1-input, 1-output model's outputs at the points `xs`, called on one batch."""
+    from engine import no_grad
+
+    with no_grad():
+        rows = model([[float(x)] for x in xs])
+    return np.array([(r[0] if isinstance(r, (list, tuple)) else r).data for r in rows])
+
+
+@exercise("3.1")
+def _breakpoint(answer: Any) -> tuple[bool, str]:
+    w, b = 2.0, -3.0
+    x = _number(answer)
+    if _close(x, -b / w):
+        return True, "the unit starts where its pre-activation z = wx + b crosses 0: x = -b/w."
+    if _close(x, b / w):
+        return False, "check the sign: solve wx + b = 0 for x."
+    return False, "the linear part starts where z = wx + b = 0."
+
+
+@exercise("3.2")
+def _absolute(answer: Any) -> tuple[bool, str]:
+    xs = np.array([-3.0, -1.25, -0.5, 0.0, 0.5, 2.0])
+    got = outputs_1d(answer, xs)
+    if np.allclose(got, np.abs(xs), atol=1e-12):
+        return True, "relu(x) + relu(-x) = |x|: two units pointing opposite ways."
+    worst = int(np.argmax(np.abs(got - np.abs(xs))))
+    return False, f"at x = {xs[worst]} it gives {got[worst]:.4g} instead of |x|."
+
+
+@exercise("3.3")
+def _square(answer: Any) -> tuple[bool, str]:
+    n_params = len(answer.parameters())
+    units = (n_params - 1) // 3  # a 1 → n → 1 network has 3n + 1 parameters
+    if units > 8:
+        return False, f"that network has {units} hidden units; use at most 8."
+    xs = np.linspace(0.0, 1.0, 2001)
+    err = float(np.max(np.abs(outputs_1d(answer, xs) - xs**2)))
+    if err < 0.01:
+        return True, f"uniform error {err:.4f} < 0.01 with {units} units."
+    return False, (
+        f"the largest error on [0, 1] is {err:.4f}; interpolate x² at evenly spaced knots "
+        "(error h²/4 for spacing h)."
+    )
