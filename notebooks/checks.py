@@ -230,3 +230,118 @@ def _square(answer: Any) -> tuple[bool, str]:
         f"the largest error on [0, 1] is {err:.4f}; interpolate x² at evenly spaced knots "
         "(error h²/4 for spacing h)."
     )
+
+
+# --- lesson 04: training, initialization, learning rate ----------------------------------
+
+
+@exercise("4.1")
+def _he_std(answer: Any) -> tuple[bool, str]:
+    n = 50
+    x = _number(answer)
+    if _close(x, math.sqrt(2 / n)):
+        return True, "Var(w) = 2/n_in keeps Var(z) from layer to layer; the std is its root."
+    if _close(x, 2 / n):
+        return False, "that is the variance 2/n_in; the question asks for the standard deviation."
+    if _close(x, math.sqrt(1 / n)):
+        return False, "1/n_in forgets that a ReLU zeroes half of its inputs: E[v²] = Var(z)/2."
+    return False, "He: Var(w) = 2/n_in, from Var(z) = n_in·Var(w)·E[v²] with E[v²] = Var(z)/2."
+
+
+@exercise("4.2")
+def _xavier_var(answer: Any) -> tuple[bool, str]:
+    n_in, n_out = 100, 300
+    x = _number(answer)
+    if _close(x, 2 / (n_in + n_out)):
+        return True, "the compromise between 1/n_in (forward) and 1/n_out (backward)."
+    if _close(x, 1 / n_in) or _close(x, 1 / n_out):
+        return False, "that keeps only one direction; Xavier averages fan-in and fan-out."
+    if _close(x, math.sqrt(2 / (n_in + n_out))):
+        return False, "that is the standard deviation; the question asks for the variance."
+    return False, "Var(w) = 2/(n_in + n_out)."
+
+
+@exercise("4.3")
+def _layer_factor(answer: Any) -> tuple[bool, str]:
+    if not callable(answer):
+        return False, "expected a function layer_factor(std, n)."
+    for std, n in [(0.1, 32), (0.25, 32), (1.0, 8), (0.05, 200)]:
+        got = _number(answer(std, n))
+        want = n * std**2 / 2
+        if not _close(got, want, rel=1e-9):
+            return False, (
+                f"for std={std}, n={n} it gives {got:.4g}; Var(z_next) = n·Var(w)·E[v²] "
+                "and E[v²] = Var(z)/2 for a ReLU of a symmetric z."
+            )
+    return True, "n·std²/2: exactly 1 at He's std √(2/n)."
+
+
+# --- lesson 05: weight-space symmetries --------------------------------------------------
+
+
+def _outputs(model: Any, xs: Any) -> np.ndarray:
+    from engine import no_grad
+
+    with no_grad():
+        rows = model([list(map(float, x)) for x in xs])
+    return np.array([[v.data for v in (r if isinstance(r, (list, tuple)) else [r])] for r in rows])
+
+
+def _flat(model: Any) -> np.ndarray:
+    return np.array([p.data for p in model.parameters()])
+
+
+def mystery_pair() -> tuple[Any, Any]:
+    """Exercise 5.2: a network and a copy with its first hidden layer's units permuted."""
+    from nn import MLP, permute_hidden
+
+    model = MLP(2, [4, 3, 1], seed=5)
+    perm = np.random.default_rng(55).permutation(4).tolist()
+    return model, permute_hidden(model, 0, perm)
+
+
+def tanh_model() -> Any:
+    """Exercise 5.3: a small tanh network."""
+    from nn import MLP
+
+    return MLP(2, [3, 1], "tanh", seed=0)
+
+
+@exercise("5.1")
+def _count_permutations(answer: Any) -> tuple[bool, str]:
+    x = _number(answer)
+    want = math.factorial(4) * math.factorial(3)
+    if x == want:
+        return True, "4! orders of the first hidden layer times 3! of the second."
+    if x in (math.factorial(4), math.factorial(3)):
+        return False, "both hidden layers can be permuted independently: multiply."
+    if x == math.factorial(7):
+        return False, "units can only be permuted within their own layer."
+    return False, "count the orders of each hidden layer's units and multiply."
+
+
+@exercise("5.2")
+def _find_permutation(answer: Any) -> tuple[bool, str]:
+    from nn import permute_hidden
+
+    model, mystery = mystery_pair()
+    if not isinstance(answer, (list, tuple)) or sorted(answer) != [0, 1, 2, 3]:
+        return False, "expected a permutation of [0, 1, 2, 3] as a list."
+    if np.array_equal(_flat(permute_hidden(model, 0, list(answer))), _flat(mystery)):
+        return True, "each row of the first layer's weights is one unit: match rows."
+    return False, "permute_hidden(model, 0, answer) is not the mystery: compare weight rows."
+
+
+@exercise("5.3")
+def _sign_flip(answer: Any) -> tuple[bool, str]:
+    base = tanh_model()
+    xs = np.random.default_rng(3).normal(size=(20, 2))
+    same = np.allclose(_outputs(answer, xs), _outputs(base, xs), rtol=0, atol=1e-12)
+    a, b = _flat(answer), _flat(base)
+    if a.shape != b.shape:
+        return False, "give a copy of tanh_model() with the same shape."
+    if not np.allclose(np.abs(a), np.abs(b), rtol=0, atol=1e-15) or np.array_equal(a, b):
+        return False, "negate unit 1's incoming weights, its bias and its outgoing weight."
+    if not same:
+        return False, "the outputs changed: flip all three of unit 1's parts, nothing else."
+    return True, "tanh is odd: tanh(-z)·(-u) = tanh(z)·u, another symmetry of weight space."
