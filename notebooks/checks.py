@@ -345,3 +345,54 @@ def _sign_flip(answer: Any) -> tuple[bool, str]:
     if not same:
         return False, "the outputs changed: flip all three of unit 1's parts, nothing else."
     return True, "tanh is odd: tanh(-z)·(-u) = tanh(z)·u, another symmetry of weight space."
+
+
+# --- lesson 06: regularization and early stopping ----------------------------------------
+
+
+@exercise("6.1")
+def _norms(answer: Any) -> tuple[bool, str]:
+    w = np.array([3.0, -4.0, 0.0, 12.0])
+    if not isinstance(answer, (list, tuple)) or len(answer) != 2:
+        return False, "expected a pair (L1 norm, L2 norm)."
+    l1, l2 = (_number(a) for a in answer)
+    want1, want2 = float(np.abs(w).sum()), float(np.sqrt((w**2).sum()))
+    if _close(l1, want1) and _close(l2, want2):
+        return True, "‖w‖₁ = Σ|w_i|, ‖w‖₂ = √(Σ w_i²); the L2 penalty is ‖w‖₂²."
+    if _close(l1, want1) and _close(l2, want2**2):
+        return False, "the L2 norm is the square root of Σ w_i² (the penalty is its square)."
+    if _close(l1, float(w.sum())):
+        return False, "the L1 norm adds absolute values: |-4| = 4."
+    return False, "‖w‖₁ = Σ|w_i| and ‖w‖₂ = √(Σ w_i²)."
+
+
+@exercise("6.2")
+def _decay_factor(answer: Any) -> tuple[bool, str]:
+    lr, lam, steps = 0.1, 0.01, 100
+    x = _number(answer)
+    want = (1 - lr * lam) ** steps
+    if _close(x, want):
+        return True, "each step multiplies by (1 - ηλ); 100 steps compound."
+    if _close(x, 1 - steps * lr * lam):
+        return False, "the factors multiply: (1 - ηλ)^100, not 1 - 100ηλ (close, but not it)."
+    if _close(x, (1 - lam) ** steps):
+        return False, "the factor per step is 1 - ηλ: the learning rate scales the decay."
+    return False, "each step is w ← (1 - ηλ)·w when the data gradient is 0."
+
+
+@exercise("6.3")
+def _soft_threshold(answer: Any) -> tuple[bool, str]:
+    if not callable(answer):
+        return False, "expected a function soft_threshold(w, t)."
+    grid = np.linspace(-4, 4, 80001)  # the proximal step's definition, minimised on a grid
+    for w, t in [(1.5, 0.5), (-2.0, 0.25), (0.3, 0.5), (-0.4, 0.4), (0.0, 0.1)]:
+        got = _number(answer(w, t))
+        best = float(grid[np.argmin(0.5 * (grid - w) ** 2 + t * np.abs(grid))])
+        if abs(got - best) > 1e-3:
+            return (
+                False,
+                f"soft_threshold({w}, {t}) gives {got:.4g}; it should minimise ½(u-w)² + t|u|.",
+            )
+        if abs(w) <= t and got != 0.0:
+            return False, f"soft_threshold({w}, {t}) should be exactly 0 (|w| ≤ t), got {got!r}."
+    return True, "shrink by t towards 0 and stop at exactly 0: where L1's zeros come from."
