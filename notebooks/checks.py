@@ -396,3 +396,54 @@ def _soft_threshold(answer: Any) -> tuple[bool, str]:
         if abs(w) <= t and got != 0.0:
             return False, f"soft_threshold({w}, {t}) should be exactly 0 (|w| ≤ t), got {got!r}."
     return True, "shrink by t towards 0 and stop at exactly 0: where L1's zeros come from."
+
+
+# --- lesson 07: dropout ------------------------------------------------------------------
+
+
+@exercise("7.1")
+def _inference_scale(answer: Any) -> tuple[bool, str]:
+    q = 0.8
+    x = _number(answer)
+    if _close(x, q):
+        return True, "E[m·a] = q·a in training, so inference multiplies by q to match."
+    if _close(x, 1 / q):
+        return False, "1/q is inverted dropout's training scale; the lecture scales at inference."
+    if _close(x, 1 - q):
+        return False, "1 - q is the drop probability; the expected kept fraction is q."
+    return False, "match the expected training input: E[m·a] for m ~ Bernoulli(q)."
+
+
+@exercise("7.2")
+def _expected_kept(answer: Any) -> tuple[bool, str]:
+    n, p = 50, 0.3
+    x = _number(answer)
+    if _close(x, n * (1 - p)):
+        return True, "each unit is kept with probability 1 - p; expectations add."
+    if _close(x, n * p):
+        return False, "p is the probability of dropping (PyTorch's convention)."
+    return False, "expected kept = n·(1 - p)."
+
+
+@exercise("7.3")
+def _inverted_dropout(answer: Any) -> tuple[bool, str]:
+    if not callable(answer):
+        return False, "expected a function inverted_dropout(xs, q, rng)."
+    rng = np.random.default_rng(0)
+    xs = [1.0, -2.0, 0.5, 3.0]
+    q = 0.7
+    runs = np.array([[_number(v) for v in answer(xs, q, rng)] for _ in range(4000)])
+    if runs.shape != (4000, len(xs)):
+        return False, "return one output per input."
+    allowed = np.isclose(runs, 0.0) | np.isclose(runs, np.array(xs) / q)
+    if not allowed.all():
+        return False, "each output must be 0 (dropped) or x/q (kept, scaled)."
+    kept = float(np.mean(~np.isclose(runs, 0.0)))
+    if abs(kept - q) > 0.03:
+        return False, f"it keeps {kept:.0%} of the units; q = {q} should keep {q:.0%}."
+    if np.unique(runs[:, 0]).size < 2:
+        return False, "the mask must be drawn anew on every call."
+    mean = runs.mean(0)
+    if not np.allclose(mean, xs, atol=0.1):
+        return False, f"the mean output {np.round(mean, 2)} should be about the input {xs}."
+    return True, "E[m·x/q] = q·x/q = x: the expectation is unchanged, inference is the identity."
