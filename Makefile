@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
-LINTED := engine nn viz tests benchmarks notebooks/build.py docs/make_images.py
+LINTED := engine nn viz tests benchmarks notebooks/*.py docs/make_images.py
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system demo test lint bench notebooks notebooks-build clean
@@ -46,7 +46,7 @@ bench: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-# Re-run the lessons and save them with their outputs (after changing notebooks/build.py).
+# Build each lesson's notebook from its source notebooks/NN_name.py, run it, save the outputs.
 notebooks-build: $(STAMP)
 	$(BIN)/python notebooks/build.py
 

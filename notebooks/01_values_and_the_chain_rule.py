@@ -17,8 +17,8 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 from checks import check
+
 from engine import Value, gradcheck
 from viz import draw_dot
 from viz.plots import setup_notebook
@@ -180,6 +180,7 @@ answer = ...
 
 # %%
 check("1.3", answer)
+
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
 def numeric_grad(f, x, eps):

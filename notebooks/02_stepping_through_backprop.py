@@ -9,6 +9,7 @@
 
 # %%
 from checks import branching, check
+
 from engine import Value
 from viz import draw_dot
 from viz.plots import setup_notebook
@@ -22,8 +23,10 @@ b = Value(6.8813735870195432, label="b")
 o = (x1 * w1 + x2 * w2 + b).tanh()
 o.label = "o"
 for step in o.backward_steps():
-    added = [(c.parent.label or c.parent.op, round(c.local, 4), round(c.added, 4))
-             for c in step.contributions]  # fmt: skip
+    added = [
+        (c.parent.label or c.parent.op, round(c.local, 4), round(c.added, 4))
+        for c in step.contributions
+    ]
     print(step.index, step.node.op, "upstream", round(step.upstream, 4), added)
 
 # %% [markdown]

@@ -14,8 +14,8 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-
 from checks import check, outputs_1d
+
 from nn import MLP, Adam, fit, linear_pieces, regression_1d, tent_network
 from viz.plots import functions_1d, relu_pieces, setup_notebook
 
@@ -115,8 +115,16 @@ best = np.zeros((len(widths), len(seeds)))
 for i, n in enumerate(widths):
     for k, seed in enumerate(seeds):
         m = MLP(1, [n, 1], seed=seed)
-        h = fit(m, x, y, Adam(m.parameters(), lr=0.02), epochs=400, loss="mse", progress=False,
-                track_updates=False)  # fmt: skip
+        h = fit(
+            m,
+            x,
+            y,
+            Adam(m.parameters(), lr=0.02),
+            epochs=400,
+            loss="mse",
+            progress=False,
+            track_updates=False,
+        )
         best[i, k] = min(h.train_loss)
 mean = best.mean(1)
 fig, ax = plt.subplots(figsize=(6, 3.6))

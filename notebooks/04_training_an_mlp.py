@@ -9,8 +9,8 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-
 from checks import check
+
 from engine import Value, add_all
 from nn import MLP, SGD, Layer, MultiStepLR, fit, hinge_loss, init, make_moons, train_val_split
 from viz.plots import curves, decision_boundary, history, setup_notebook, update_ratios
@@ -158,7 +158,9 @@ ax.set_title("std of ∂L/∂z: the error signal on its way down")
 ax.legend()
 plt.show()
 for name, (_, bwd) in deep.items():
-    print(f"{name:16s} layer 10: {bwd[-1]:.1e}   layer 1: {bwd[0]:.1e}   ratio {bwd[0] / bwd[-1]:.1e}")
+    print(
+        f"{name:16s} layer 10: {bwd[-1]:.1e}   layer 1: {bwd[0]:.1e}   ratio {bwd[0] / bwd[-1]:.1e}"
+    )
 
 # %% [markdown]
 # The sigmoid stack's first layer receives a gradient about $10^{-6}$ times the top layer's:
@@ -175,8 +177,13 @@ runs = {}
 for lr in (0.001, 0.1, 3.0):
     m = MLP(2, [16, 16, 1], init="he", seed=0)
     runs[f"lr={lr}"] = fit(m, xt, yt, SGD(m.parameters(), lr=lr), epochs=40, progress=False)
-curves({k: (range(1, 41), v.train_loss) for k, v in runs.items()}, "loss per epoch", "epoch",
-       "loss", logy=True)  # fmt: skip
+curves(
+    {k: (range(1, 41), v.train_loss) for k, v in runs.items()},
+    "loss per epoch",
+    "epoch",
+    "loss",
+    logy=True,
+)
 plt.show()
 
 # %% [markdown]
@@ -189,8 +196,16 @@ plt.show()
 # %%
 m = MLP(2, [16, 16, 1], init="he", seed=0)
 opt = SGD(m.parameters(), lr=0.2, momentum=0.9)
-h = fit(m, xt, yt, opt, epochs=60, scheduler=MultiStepLR(opt, [20, 40], 0.2), val=(xv, yv),
-        progress=False)  # fmt: skip
+h = fit(
+    m,
+    xt,
+    yt,
+    opt,
+    epochs=60,
+    scheduler=MultiStepLR(opt, [20, 40], 0.2),
+    val=(xv, yv),
+    progress=False,
+)
 history(h)
 plt.show()
 update_ratios(h)

@@ -7,12 +7,13 @@
 
 # %%
 import copy
+from math import factorial
 
 import matplotlib.pyplot as plt
 import numpy as np
+from checks import check, mystery_pair, tanh_model
 from matplotlib.patches import Patch
 
-from checks import check, mystery_pair, tanh_model
 from engine import no_grad
 from nn import MLP, make_moons, permute_hidden
 from viz.plots import setup_notebook
@@ -93,8 +94,6 @@ answer = ...
 check("5.1", answer)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-from math import factorial
-
 answer = factorial(4) * factorial(3)  # each hidden layer ordered independently
 check("5.1", answer)
 

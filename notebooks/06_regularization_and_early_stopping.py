@@ -14,8 +14,8 @@ import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
-
 from checks import check
+
 from engine import Value
 from nn import (
     MLP,
@@ -116,7 +116,7 @@ plt.show()
 targets = [1 if t else -1 for t in yt]
 
 
-def train(penalty, lam=0.01, lr=0.05, epochs=150):
+def train(penalty, lam=0.01, lr=0.05, epochs=100):
     m = MLP(2, [16, 16, 1], init="he", seed=0)
     opt = SGD(m.parameters(), lr=lr)
     weights = weight_vector(m)
@@ -143,9 +143,11 @@ for ax, (name, m) in zip(axes, nets.items()):
     ax.hist(ws, bins=np.linspace(-1.5, 1.5, 61), color="tab:purple")
     ax.set_title(f"{name}: {zeros} exact zeros", fontsize=9)
     acc = np.mean([(o[0].data > 0) == (t == 1) for o, t in zip(m(xv), yv)])
-    print(f"{name:16s} exactly 0: {zeros:3d}/{len(ws)}   |w| < 1e-3: {small:3d}   "
-          f"‖w‖₁ {np.abs(ws).sum():6.2f}   ‖w‖₂ {np.sqrt((ws**2).sum()):5.2f}   "
-          f"val acc {acc:.0%}")  # fmt: skip
+    print(
+        f"{name:16s} exactly 0: {zeros:3d}/{len(ws)}   |w| < 1e-3: {small:3d}   "
+        f"‖w‖₁ {np.abs(ws).sum():6.2f}   ‖w‖₂ {np.sqrt((ws**2).sum()):5.2f}   "
+        f"val acc {acc:.0%}"
+    )
 axes[0].set_ylabel("weights")
 plt.tight_layout()
 plt.show()
@@ -183,11 +185,22 @@ print(f"momentum 0.9:  largest difference {gap:.1e}")
 xs, ys = make_moons(40, noise=0.3, seed=2)
 (xs_t, ys_t), (xs_v, ys_v) = train_val_split(xs, ys, 0.5, seed=0)
 m = MLP(2, [32, 32, 1], init="he", seed=0)
-h = fit(m, xs_t, ys_t, Adam(m.parameters(), lr=0.003), epochs=400, loss="bce",
-        val=(xs_v, ys_v), patience=60, progress=False)  # fmt: skip
+h = fit(
+    m,
+    xs_t,
+    ys_t,
+    Adam(m.parameters(), lr=0.003),
+    epochs=400,
+    loss="bce",
+    val=(xs_v, ys_v),
+    patience=60,
+    progress=False,
+)
 best = h.best_epoch + 1  # epochs counted from 1, as on the plot
 print(f"stopped early: {h.stopped_early}, after {h.epochs} epochs")
-print(f"best epoch {best}: validation loss {min(h.val_loss):.3f} (last epoch: {h.val_loss[-1]:.3f})")
+print(
+    f"best epoch {best}: validation loss {min(h.val_loss):.3f} (last epoch: {h.val_loss[-1]:.3f})"
+)
 history(h)
 plt.show()
 path = os.path.join(tempfile.mkdtemp(), "best.json")
@@ -204,7 +217,9 @@ save(m, path, {"epoch": best})
 # %%
 restored = MLP(2, [32, 32, 1], seed=99)
 extra = load(restored, path)
-print("checkpoint epoch:", extra["epoch"], " same weights:", restored.state_dict() == m.state_dict())
+print(
+    "checkpoint epoch:", extra["epoch"], " same weights:", restored.state_dict() == m.state_dict()
+)
 os.remove(path)
 
 # %% [markdown]

@@ -16,8 +16,8 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-
 from checks import check
+
 from engine import Value, add_all, no_grad
 from nn import MLP, SGD, Dropout, Layer, fit, make_moons, train_val_split
 from viz import draw_dot
@@ -95,11 +95,22 @@ x, y = make_moons(60, noise=0.35, seed=4)
 runs = {}
 for p in (0.0, 0.3):
     m = MLP(2, [32, 32, 1], init="he", dropout=p, seed=0)
-    h = fit(m, xt, yt, SGD(m.parameters(), lr=0.05, momentum=0.9), epochs=120, batch_size=12,
-            val=(xv, yv), progress=False, track_updates=False)  # fmt: skip
+    h = fit(
+        m,
+        xt,
+        yt,
+        SGD(m.parameters(), lr=0.05, momentum=0.9),
+        epochs=120,
+        batch_size=12,
+        val=(xv, yv),
+        progress=False,
+        track_updates=False,
+    )
     runs[p] = (m, h)
-    print(f"dropout {p}: train loss {h.train_loss[-1]:.3f}  val loss {h.val_loss[-1]:.3f}  "
-          f"best val loss {min(h.val_loss):.3f}  val acc {h.val_acc[-1]:.0%}")  # fmt: skip
+    print(
+        f"dropout {p}: train loss {h.train_loss[-1]:.3f}  val loss {h.val_loss[-1]:.3f}  "
+        f"best val loss {min(h.val_loss):.3f}  val acc {h.val_acc[-1]:.0%}"
+    )
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for p, (_, h) in runs.items():
     line = ax.plot(h.train_loss, ls="--", label=f"dropout {p}: train")[0]
@@ -136,8 +147,10 @@ with no_grad():
     ensemble = np.mean([[o[0].data for o in m(x)] for _ in range(100)], axis=0)
     m.eval()
     single = np.array([o[0].data for o in m(x)])
-print(f"mean |ensemble - scaled network| {np.mean(np.abs(ensemble - single)):.3f}"
-      f"  (outputs spread {np.std(single):.3f})")  # fmt: skip
+print(
+    f"mean |ensemble - scaled network| {np.mean(np.abs(ensemble - single)):.3f}"
+    f"  (outputs spread {np.std(single):.3f})"
+)
 print(f"same class for {np.mean((ensemble > 0) == (single > 0)):.0%} of the 60 points")
 
 # %% [markdown]

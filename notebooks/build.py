@@ -52,7 +52,11 @@ def _metadata(rest: str) -> tuple[str, dict]:
 def read_percent(path: Path) -> nbformat.NotebookNode:
     """The notebook (without outputs) that the percent-format file `path` describes."""
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
     cells: list[tuple[str, dict, list[str]]] = []
     for line in path.read_text().splitlines():

@@ -169,7 +169,8 @@ def _topological(answer: Any) -> tuple[bool, str]:
     if sorted(answer) != sorted(computed):
         return (
             False,
-            f"list each computed node once: there are {len(computed)} (leaves a, b pass nothing on).",
+            f"list each computed node once: there are {len(computed)} "
+            "(the leaves a, b pass nothing on).",
         )
     seen: set[str] = set()
     for label in answer:
@@ -177,7 +178,8 @@ def _topological(answer: Any) -> tuple[bool, str]:
             if p.label in seen:
                 return (
                     False,
-                    f"{p.label} comes before {label}, which uses it: its gradient is not complete yet.",
+                    f"{p.label} comes before {label}, which uses it: "
+                    "its gradient is not complete yet.",
                 )
         seen.add(label)
     return True, "every node comes before the nodes it uses; d and e may go in either order."
@@ -447,3 +449,54 @@ def _inverted_dropout(answer: Any) -> tuple[bool, str]:
     if not np.allclose(mean, xs, atol=0.1):
         return False, f"the mean output {np.round(mean, 2)} should be about the input {xs}."
     return True, "E[m·x/q] = q·x/q = x: the expectation is unchanged, inference is the identity."
+
+
+# --- lesson 08: batch normalization ------------------------------------------------------
+
+
+@exercise("8.1")
+def _normalised(answer: Any) -> tuple[bool, str]:
+    batch = np.array([1.0, 2.0, 3.0, 6.0])
+    x = _number(answer)
+    want = (6.0 - batch.mean()) / batch.std()
+    if _close(x, want, rel=1e-4):
+        return True, "(x - μ)/σ with the batch's own mean and (biased) variance."
+    if _close(x, (6.0 - batch.mean()) / batch.std(ddof=1), rel=1e-4):
+        return False, "batch norm divides the squared deviations by m, not m - 1, in training."
+    if _close(x, (6.0 - batch.mean()) / batch.var(), rel=1e-4):
+        return False, "divide by the standard deviation √σ², not the variance."
+    return False, "μ = mean of the batch, σ² = mean squared deviation, x̂ = (x - μ)/√σ²."
+
+
+@exercise("8.2")
+def _running_mean(answer: Any) -> tuple[bool, str]:
+    momentum, start, batch_mean = 0.1, 0.0, 3.0
+    x = _number(answer)
+    if _close(x, (1 - momentum) * start + momentum * batch_mean):
+        return True, "running ← (1 - momentum)·running + momentum·batch mean: 10% of the way."
+    if _close(x, batch_mean):
+        return False, "the running mean moves only a fraction (momentum) towards the batch mean."
+    if _close(x, momentum * start + (1 - momentum) * batch_mean):
+        return False, "momentum 0.1 is the weight of the new batch (PyTorch's convention)."
+    return False, "running ← (1 - momentum)·running + momentum·batch mean, from 0."
+
+
+@exercise("8.3")
+def _batchnorm_fn(answer: Any) -> tuple[bool, str]:
+    if not callable(answer):
+        return False, "expected a function batchnorm(xs, gamma, beta, eps)."
+    rng = np.random.default_rng(8)
+    for gamma, beta in [(1.0, 0.0), (2.0, -1.0), (0.5, 3.0)]:
+        xs = rng.normal(4.0, 2.0, 7)
+        got = np.array([_number(v) for v in answer(xs.tolist(), gamma, beta, 1e-5)])
+        want = gamma * (xs - xs.mean()) / np.sqrt(xs.var() + 1e-5) + beta
+        if got.shape != want.shape:
+            return False, "return one output per input."
+        if not np.allclose(got, want, rtol=1e-6, atol=1e-9):
+            if np.allclose(got, gamma * (xs - xs.mean()) / np.sqrt(xs.var(ddof=1) + 1e-5) + beta):
+                return (
+                    False,
+                    "use the biased variance (divide by m) as batch norm does in training.",
+                )
+            return False, f"for γ={gamma}, β={beta} the outputs differ from γ·x̂ + β."
+    return True, "normalise with the batch's μ and σ², then scale by γ and shift by β."

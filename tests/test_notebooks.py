@@ -36,7 +36,9 @@ def _printed(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _shape(nb: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
-    return [(c.cell_type, c.source, {k: c.metadata[k] for k in sorted(c.metadata)}) for c in nb.cells]
+    return [
+        (c.cell_type, c.source, {k: c.metadata[k] for k in sorted(c.metadata)}) for c in nb.cells
+    ]
 
 
 def test_the_course_has_eight_lessons_each_a_source_paired_with_its_notebook() -> None:
