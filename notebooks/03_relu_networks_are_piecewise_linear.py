@@ -17,7 +17,7 @@ import numpy as np
 from checks import check, outputs_1d
 
 from nn import MLP, Adam, fit, linear_pieces, regression_1d, tent_network
-from viz.plots import functions_1d, relu_pieces, setup_notebook
+from viz.plots import setup_notebook
 
 setup_notebook(dpi=110)
 
@@ -33,15 +33,24 @@ def hand_network(w, b, u, c):
     return m
 
 
+def plot_1d(models, xlim, title):
+    """The functions computed by 1-input, 1-output models (each called on one batch)."""
+    grid = np.linspace(*xlim, 400)
+    _, ax = plt.subplots(figsize=(6.5, 3.8))
+    for name, m in models.items():
+        ax.plot(grid, outputs_1d(m, grid), label=name)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    plt.show()
+
+
 variants = {
     "w=1, b=0, u=1": hand_network([1], [0], [1], 0),
     "b=1: starts at x=-1": hand_network([1], [1], [1], 0),
     "u=-2: down, steeper": hand_network([1], [0], [-2], 0),
     "w=-1: the other side": hand_network([-1], [0], [1], 0),
 }
-functions_1d(variants, (-2, 2))
-plt.gca().set_title("one unit u·relu(wx + b)")
-plt.show()
+plot_1d(variants, (-2, 2), "one unit u·relu(wx + b)")
 
 # %% [markdown]
 # A trained network with 12 units: each unit's piece $u_j v_j$ (thin) adds up to $f$ (black).
@@ -51,7 +60,23 @@ plt.show()
 x, y = regression_1d(64, seed=0)
 model = MLP(1, [12, 1], seed=0)
 fit(model, x, y, Adam(model.parameters(), lr=0.02), epochs=300, loss="mse", progress=False)
-relu_pieces(model, (-2.2, 2.2), (x, y))
+hidden, out = model.linear_layers
+w = np.array([row[0].data for row in hidden.weight])
+b = np.array([v.data for v in hidden.bias])
+u = np.array([v.data for v in out.weight[0]])
+grid = np.linspace(-2.2, 2.2, 400)
+pieces = u[:, None] * np.maximum(0.0, w[:, None] * grid + b[:, None])  # u_j·relu(w_j x + b_j)
+f_net = outputs_1d(model, grid)
+assert np.allclose(pieces.sum(0) + out.bias[0].data, f_net)  # the pieces add up to f
+fig, ax = plt.subplots(figsize=(7, 4.2))
+ax.plot(grid, pieces.T, lw=0.8, alpha=0.7)
+for k in -b / w:
+    ax.axvline(k, color="gray", lw=0.5, ls=":")
+ax.plot(grid, f_net, color="k", lw=2, label="f(x)")
+ax.scatter(np.asarray(x)[:, 0], y, s=10, color="tab:red", label="data", zorder=3)
+ax.set_xlim(-2.2, 2.2)
+ax.set_title("12 units: each piece u_j·relu(w_j x + b_j) (thin), their sum f (black)")
+ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
@@ -80,7 +105,7 @@ def interpolant(n, lo=-2.0, hi=2.0):
     return hand_network(np.ones(n), -knots[:-1], u, f(knots[0]))
 
 
-grid = np.linspace(-2, 2, 2001)
+grid = np.linspace(-2, 2, 1001)
 units = [2, 4, 8, 16, 32, 64, 128]
 errors = [float(np.max(np.abs(outputs_1d(interpolant(n), grid) - f(grid)))) for n in units]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -106,7 +131,7 @@ for n, e in zip(units, errors):
 # Training does not build the interpolant; gradient descent finds *some* weights, and a
 # single run of one width can land worse than a narrower one (unlucky initial breakpoints,
 # units that die when their $z_j < 0$ for every sample). So each width is trained from three
-# seeds to near convergence (Adam, 400 full-batch epochs) and we plot the mean of the best
+# seeds to near convergence (Adam, 300 full-batch epochs) and we plot the mean of the best
 # training MSE, with the range over seeds.
 
 # %%
@@ -120,7 +145,7 @@ for i, n in enumerate(widths):
             x,
             y,
             Adam(m.parameters(), lr=0.02),
-            epochs=400,
+            epochs=300,
             loss="mse",
             progress=False,
             track_updates=False,
@@ -159,9 +184,8 @@ for k in (1, 2, 3, 4, 5):
     m = tent_network(k)
     n_pieces = linear_pieces(m, (0, 1), n=4001)
     print(f"depth {k}: {len(m.parameters()):3d} parameters, {n_pieces:3d} pieces")
-functions_1d({f"depth {k}": tent_network(k) for k in (1, 2, 3)}, (0, 1))
-plt.gca().set_title("the tent map composed k times: 2^k pieces")
-plt.show()
+tents = {f"depth {k}": tent_network(k) for k in (1, 2, 3)}
+plot_1d(tents, (0, 1), "the tent map composed k times: 2^k pieces")
 
 # %% [markdown]
 # ## Exercises
