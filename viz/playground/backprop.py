@@ -43,6 +43,7 @@ def sample_loss(
     name, leaf) of the copy, labelled with short names."""
     net = copy.deepcopy(model)
     net.eval()
+    net.zero_grad()  # the copy would carry the last training step's gradients
     for m in net.modules():
         if isinstance(m, Layer):
             m.fused = False

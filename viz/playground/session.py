@@ -114,6 +114,14 @@ def build_optimizer(s: dict[str, Any], params: list) -> SGD | Adam:
     )
 
 
+def decay_weights(params: list, lr: float, weight_decay: float) -> None:
+    """Decoupled weight decay, as torch.optim.AdamW does before its Adam step:
+    w ← (1 - lr·λ)·w, apart from the gradient (so Adam's scaling does not touch it)."""
+    shrink = 1.0 - lr * weight_decay
+    for p in params:
+        p.data *= shrink
+
+
 def build_schedule(s: dict[str, Any], opt: SGD | Adam) -> LRScheduler | None:
     name = s["schedule"]
     if name == "step":
@@ -186,9 +194,7 @@ class Trainer:
         objective.backward()
         before = [[[w.data for w in row] for row in m.weight] for m in self.layers]
         if s["weight_decay"] and isinstance(self.optimizer, Adam):
-            shrink = 1.0 - self.optimizer.lr * s["weight_decay"]  # AdamW: decay apart from g
-            for p in self.params:
-                p.data *= shrink
+            decay_weights(self.params, self.optimizer.lr, s["weight_decay"])
         self.optimizer.step()
         for m, old, hist in zip(self.layers, before, self.ratios):
             new = np.array([[w.data for w in row] for row in m.weight])

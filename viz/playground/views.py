@@ -112,11 +112,11 @@ def histograms(model: Module, x: np.ndarray, bins: int = 24) -> list[dict[str, A
     for name, a in hidden:
         values = a.ravel()
         lo, hi = float(values.min()), float(values.max())
+        # dead ReLU units: zero on every training input (only meaningful when a >= 0)
+        dead = float(np.mean(np.all(a <= 0.0, axis=0))) if lo >= 0.0 else 0.0
         if hi - lo < 1e-9:
             lo, hi = lo - 0.5, hi + 0.5
         counts, _ = np.histogram(values, bins=bins, range=(lo, hi))
-        # dead ReLU units: zero on every training input (only meaningful when a >= 0)
-        dead = float(np.mean(np.all(a <= 0.0, axis=0))) if lo >= 0.0 else 0.0
         out.append(
             {"name": name, "lo": lo, "hi": hi, "counts": counts.tolist(), "dead": round(dead, 3)}
         )

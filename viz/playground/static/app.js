@@ -97,18 +97,35 @@ async function control(action) {
   }
 }
 
-async function sendSettings(changes) {
-  const wanted = Object.assign({}, settings, changes);
+// the form as the server should see it: every knob's current value, as text
+function formValues() {
+  const values = {};
+  for (const [name, k] of Object.entries(schema)) {
+    const input = $("set-" + name);
+    values[name] = k.kind === "bool" ? String(input.checked) : input.value;
+  }
+  return values;
+}
+
+// one request at a time, in the order the changes were made
+let queue = Promise.resolve();
+function sendSettings(changes) {
+  queue = queue.then(() => trySettings(Object.assign(formValues(), changes), Object.keys(changes)));
+  return queue;
+}
+
+async function trySettings(wanted, names) {
+  document.querySelectorAll(".knob.bad").forEach((k) => k.classList.remove("bad"));
   try {
     const reply = await api(`/api/session/${session}/settings`, { settings: wanted });
     showError("");
-    document.querySelectorAll(".knob.bad").forEach((k) => k.classList.remove("bad"));
     accepted(reply.settings);
     $("backprop").hidden = true;
   } catch (err) {
-    showError(err.message); // the server kept the model it had
-    const name = Object.keys(changes)[0];
-    const knob = document.querySelector(`[data-knob="${name}"]`);
+    showError(err.message); // the server kept the model it had; so does the form
+    fillForm(settings);
+    const bad = names.find((n) => err.message.startsWith(n)) || names[0];
+    const knob = document.querySelector(`[data-knob="${bad}"]`);
     if (knob) knob.classList.add("bad");
   }
 }
@@ -146,10 +163,7 @@ function buildForm() {
     }
     input.id = "set-" + name;
     input.name = name;
-    input.addEventListener("change", () => {
-      const value = k.kind === "bool" ? String(input.checked) : input.value;
-      sendSettings({ [name]: value });
-    });
+    input.addEventListener("change", () => sendSettings({ [name]: k.kind === "bool" ? String(input.checked) : input.value }));
     row.appendChild(input);
     groups[k.group].appendChild(row);
   }
@@ -165,7 +179,6 @@ function buildForm() {
     if (!p) return;
     const fresh = {};
     for (const [n, k] of Object.entries(schema)) fresh[n] = String(k.default);
-    settings = {};
     sendSettings(Object.assign(fresh, p.changes)).then(() => {
       const box = $("message");
       box.textContent = select.value + ": " + p.help;
