@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,9 +23,8 @@ import pytest
 
 from engine import Value
 from nn import Adam
-from viz.playground import Playground, start
+from viz.playground import Playground, config, start, views
 from viz.playground import backprop as bp
-from viz.playground import config, views
 from viz.playground.session import Trainer, decay_weights, make_xor
 
 ROOT = Path(__file__).resolve().parent.parent
