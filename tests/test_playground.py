@@ -25,7 +25,7 @@ from engine import Value
 from nn import Adam
 from viz.playground import Playground, config, start, views
 from viz.playground import backprop as bp
-from viz.playground.session import Trainer, decay_weights, make_xor
+from viz.playground.session import Trainer, _finite, decay_weights, make_xor
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "playground.png"
@@ -166,6 +166,16 @@ def test_loss_falls_and_ratios_are_recorded_per_layer() -> None:
     assert all(0 < r < 1 for r in snap["ratios"]["layer 1"])
 
 
+def test_a_diverging_run_stops_with_a_message_and_still_draws() -> None:
+    t = trainer(
+        dataset="regression", activation="tanh", lr=20, batch_size=0, hidden="8,8", samples=30
+    )
+    for _ in range(300):
+        t.step()
+    assert t.finished and "overflowed" in t.message and "smaller learning rate" in t.message
+    assert json.loads(json.dumps(_finite(t.snapshot()), allow_nan=False))["finished"] is True
+
+
 # --- one sample's backprop --------------------------------------------------------------
 def test_backprop_steps_end_with_backwards_gradients() -> None:
     t = trainer(hidden="4,3", batchnorm=True, dropout=0.2, dropout_form="lecture")
@@ -240,6 +250,22 @@ def test_event_stream_sends_frames_and_settings_keep_the_model_on_error(
         line = r.readline().decode()
     frame = json.loads(line.removeprefix("data: "))
     assert frame["settings"]["hidden"] == "4" and "grid" in frame
+
+
+def test_notebook_helper_shows_the_page_inline() -> None:
+    import viz.playground as vp
+
+    frame = vp.playground(height=700)
+    try:
+        assert frame.src.startswith("http://127.0.0.1:") and frame.height == 700
+        with urllib.request.urlopen(frame.src, timeout=10) as r:
+            assert b"chainrule playground" in r.read()
+        assert vp.playground().src == frame.src  # one background server, reused
+    finally:
+        assert vp._background is not None
+        vp._background.shutdown()
+        vp._background.server_close()
+        vp._background = None
 
 
 def test_ctrl_c_stops_the_server_cleanly() -> None:
@@ -434,21 +460,25 @@ def test_page_files_name_nothing_outside_the_server() -> None:
         assert "@import" not in text and 'fetch("http' not in text
 
 
-def test_screenshot_for_the_readme(tab: Any, tmp_path: Path) -> None:
+def test_screenshot_for_the_readme(tab: Any, server: Playground, tmp_path: Path) -> None:
     """Writes docs/playground.png when UPDATE_SCREENSHOT=1 (else a temporary file)."""
-    page = tab("?dataset=moons&hidden=16,16&noise=0.2&batch_size=32&lr=0.1&optimizer=momentum")
+    page = tab("?dataset=moons&hidden=16,16&noise=0.25&batch_size=32&lr=0.1&optimizer=momentum")
+    page.set_viewport_size({"width": 1760, "height": 1000})
     page.click("#play")
     wait_epochs(page, 25)
     page.click("#pause")
-    x, y = page.evaluate("window.playground.pointPixel('train', 0)")
+    t = server.sessions[page.evaluate("window.playground.session")].trainer
+    out, _ = views.forward(t.model, t.x_train)
+    worst = int(np.argmax(-out[:, 0] * (2 * np.array(t.y_train) - 1)))  # most wrong side
+    x, y = page.evaluate(f"window.playground.pointPixel('train', {worst})")
     box = page.locator("#boundary").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#backprop:not([hidden])")
-    for _ in range(4):
-        page.click("#bp-next")
-    page.evaluate("window.scrollTo(0, 0)")
-    target = (
-        SCREENSHOT if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / "playground.png"
+    page.evaluate(
+        "const s = document.getElementById('bp-slider');"
+        "s.value = Math.round(s.max * 0.97); s.dispatchEvent(new Event('input'));"
     )
+    page.evaluate("window.scrollTo(0, 0)")
+    target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / "shot.png"
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 20_000

@@ -174,9 +174,22 @@ class Trainer:
             self.queue[-2] += self.queue.pop()
 
     def step(self) -> None:
-        """One mini-batch step; the epoch's bookkeeping when the epoch's batches run out."""
+        """One mini-batch step; the epoch's bookkeeping when the epoch's batches run out.
+        A step whose numbers overflow (too high a learning rate) ends the run with a
+        message instead of an exception."""
         if self.finished:
             return
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._step()
+        except (ArithmeticError, ValueError) as e:
+            self.finished = True
+            self.message = (
+                f"training stopped at epoch {self.epoch}, step {self.step_count}: the numbers "
+                f"overflowed ({e}); try a smaller learning rate"
+            )
+
+    def _step(self) -> None:
         if not self.queue:
             self._new_epoch()
         idx = self.queue.pop(0)
@@ -247,6 +260,10 @@ class Trainer:
 
     def picture(self) -> dict[str, Any]:
         """The views that depend on the weights: boundary or curve, histograms, network."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._picture()
+
+    def _picture(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "hist": views.histograms(self.model, self.x_train),
             "net": views.network(self.model),
@@ -358,7 +375,11 @@ class Session:
                     return
                 single = not self.running
                 self.pending = max(0, self.pending - 1)
-                self.trainer.step()
+                try:
+                    self.trainer.step()
+                except Exception as e:  # a bug: say so in the page rather than die silently
+                    self.trainer.finished = True
+                    self.trainer.message = f"training failed: {type(e).__name__}: {e}"
                 self._rate.append(time.perf_counter())
                 if self.trainer.finished:
                     self.running = False

@@ -110,7 +110,9 @@ def histograms(model: Module, x: np.ndarray, bins: int = 24) -> list[dict[str, A
     _, hidden = forward(model, x)
     out = []
     for name, a in hidden:
-        values = a.ravel()
+        values = a[np.isfinite(a)]  # a diverged run has inf/nan activations
+        if not values.size:
+            values = np.zeros(1)
         lo, hi = float(values.min()), float(values.max())
         # dead ReLU units: zero on every training input (only meaningful when a >= 0)
         dead = float(np.mean(np.all(a <= 0.0, axis=0))) if lo >= 0.0 else 0.0

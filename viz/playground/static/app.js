@@ -123,7 +123,7 @@ async function trySettings(wanted, names) {
     $("backprop").hidden = true;
   } catch (err) {
     showError(err.message); // the server kept the model it had; so does the form
-    fillForm(settings);
+    fillForm(settings, true);
     const bad = names.find((n) => err.message.startsWith(n)) || names[0];
     const knob = document.querySelector(`[data-knob="${bad}"]`);
     if (knob) knob.classList.add("bad");
@@ -187,10 +187,11 @@ function buildForm() {
   });
 }
 
-function fillForm(s) {
+// `force`: also the knob being edited (a refused value is put back)
+function fillForm(s, force) {
   for (const [name, value] of Object.entries(s)) {
     const input = $("set-" + name);
-    if (!input) continue;
+    if (!input || (input === document.activeElement && !force)) continue; // being typed in
     if (input.type === "checkbox") input.checked = Boolean(value);
     else input.value = String(value);
   }
@@ -475,7 +476,7 @@ function layoutGraph() {
     const fill = isBox ? "#ede9fe" : node.kind === "param" ? "#dbeafe" : node.kind === "interior" ? "#f3f4f6" : "#e0f2fe";
     it.rect = el("rect", { x: it.x, y: it.y, width: BW, height: BH, rx: isBox ? 6 : 2, fill, stroke: isBox ? "#7c3aed" : "#6b7280" }, group);
     it.fill = fill;
-    const title = isBox ? g.boxes[+it.key.slice(1)].name : node.label || node.op;
+    const title = isBox ? g.boxes[+it.key.slice(1)].name : node.label || node.op || node.kind;
     text(group, it.x + 4, it.y + 13, title.length > 22 ? title.slice(0, 21) + "…" : title, { "font-weight": isBox ? "bold" : "normal" });
     it.value = text(group, it.x + 4, it.y + 29, "");
     it.node = v;
