@@ -261,6 +261,7 @@ def test_notebook_helper_shows_the_page_inline() -> None:
         with urllib.request.urlopen(frame.src, timeout=10) as r:
             assert b"chainrule playground" in r.read()
         assert vp.playground().src == frame.src  # one background server, reused
+        assert vp().src == frame.src  # viz.playground() works too
     finally:
         assert vp._background is not None
         vp._background.shutdown()

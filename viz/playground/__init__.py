@@ -2,6 +2,7 @@
 
     python -m viz.playground            (or `chainrule playground`, `make playground`)
     viz.playground.playground()         in a notebook: the same page inline
+    viz.playground()                    the same (once viz.playground is imported)
 
 A local server (standard library, loopback only) trains one model per browser tab in
 Python with `engine` and `nn`, and streams what it draws to the page over server-sent
@@ -14,7 +15,9 @@ one clicked sample's backprop.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
+import types
 import webbrowser
 from typing import Any
 
@@ -59,3 +62,13 @@ def playground(width: str = "100%", height: int = 1000) -> Any:
     if _background is None:
         _background = start()
     return IFrame(_background.url, width=width, height=height)
+
+
+class _CallableModule(types.ModuleType):
+    """Lets `viz.playground()` show the page, as `viz.playground.playground()` does."""
+
+    def __call__(self, width: str = "100%", height: int = 1000) -> Any:
+        return playground(width, height)
+
+
+sys.modules[__name__].__class__ = _CallableModule

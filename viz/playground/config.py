@@ -192,21 +192,24 @@ PRESETS: dict[str, dict[str, Any]] = {
         "help": "the steps overshoot: the loss jumps around or blows up",
     },
     "dropout against overfitting": {
-        "samples": 80,
+        "samples": 60,
         "noise": 0.35,
         "val_split": 0.5,
-        "hidden": "16,16,16",
-        "dropout": 0.3,
+        "hidden": "32,32",
+        "dropout": 0.5,
         "optimizer": "adam",
         "lr": 0.01,
-        "help": "few noisy samples and a big network; set dropout to 0 to see it overfit",
+        "batch_size": 16,
+        "help": "few noisy samples and a big network: with dropout 0 the validation loss "
+        "climbs after ~50 epochs (overfitting); with 0.5 it stays low",
     },
     "batch norm allows lr = 3": {
         "batchnorm": True,
         "optimizer": "sgd",
         "lr": 3.0,
-        "hidden": "16,16",
-        "help": "normalizing each layer's inputs keeps training stable at a large rate",
+        "hidden": "16,16,16,16",
+        "help": "normalizing each layer's inputs keeps training stable at a large rate; "
+        "turn batch norm off and the same rate gets stuck",
     },
     "early stopping": {
         "samples": 80,
