@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from chainrule.cli import main
 from engine import Value
 from nn import MLP, Neuron, make_moons
-from nn.cli import main
 from viz import ExpressionError, draw_dot, parse, render
 from viz.architecture import draw_mlp
 from viz.graph import INSTALL_HINT, Collapse
