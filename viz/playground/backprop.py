@@ -18,7 +18,7 @@ from typing import Any
 from engine import Value
 from engine.backprop import interior_order, order
 from nn import Layer, Module
-from nn.train import LOSSES
+from viz.playground.session import loss_function
 from viz.stepper import caption
 
 MAX_NODES = 8000  # a 6 x 16 network's graph for one sample has about 5000 nodes
@@ -60,8 +60,7 @@ def sample_loss(
         modules += [(f"{kind} {li} unit {j}", v, list(batch[0])) for j, v in enumerate(out[0])]
         batch = out
     target = y if loss == "mse" else int(y)
-    fn = LOSSES[loss]
-    total = fn(batch, [target])
+    total = loss_function(loss)(batch, [target])
     total.label = "loss"
     modules.append(("loss", total, list(batch[0])))
     return total, modules, params

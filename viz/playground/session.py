@@ -35,6 +35,8 @@ from nn import (
     evaluate,
     l1_penalty,
     l2_penalty,
+)
+from nn.data import (
     make_blobs,
     make_circles,
     make_moons,
@@ -81,6 +83,12 @@ def task(s: dict[str, Any], y: np.ndarray) -> tuple[str, int]:
         return "mse", 1
     classes = int(y.max()) + 1
     return (s["loss"], 1) if classes == 2 else ("cross_entropy", classes)
+
+
+def loss_function(name: str) -> Any:
+    """nn's loss by name, as fn(predictions, labels) -> Value (labels 0/1 for hinge too)."""
+    loss = LOSSES[name]
+    return getattr(loss, "fn", loss)  # nn.train.Loss holds the function and its checks
 
 
 def build_model(s: dict[str, Any], nin: int, nout: int) -> MLP:
@@ -143,7 +151,7 @@ class Trainer:
         self.x_train, self.y_train = np.asarray(xt, dtype=float), list(yt)
         self.x_val, self.y_val = np.asarray(xv, dtype=float), list(yv)
         self.loss_name, nout = task(s, y)
-        self.loss_fn = LOSSES[self.loss_name]
+        self.loss_fn = loss_function(self.loss_name)
         self.box = views.extent(x)
         self.model = build_model(s, x.shape[1], nout)
         self.params = self.model.parameters()
