@@ -220,9 +220,13 @@ def request(srv: Playground, path: str, body: Any = None, host: str | None = Non
         return e.code, e.read()
 
 
-def test_server_listens_on_loopback_only() -> None:
+def test_server_listens_on_loopback_only(server: Playground) -> None:
     with pytest.raises(ValueError, match="loopback"):
         Playground("0.0.0.0")
+    assert server.server_address[0] == "127.0.0.1"
+    taken = server.server_address[1]
+    with pytest.raises(ValueError, match=f"cannot listen on 127.0.0.1:{taken}.*another port"):
+        Playground("127.0.0.1", taken)
 
 
 def test_server_refuses_bad_requests_with_messages(server: Playground) -> None:

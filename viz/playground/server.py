@@ -63,10 +63,16 @@ class Playground(ThreadingHTTPServer):
             import socket
 
             self.address_family = socket.AF_INET6
-        super().__init__((host, port), Handler)
         self.sessions: dict[str, Session] = {}
         self.sessions_lock = threading.Lock()
         self.stopping = threading.Event()
+        try:
+            super().__init__((host, port), Handler)
+        except OSError as e:  # the port is taken, or not ours to take
+            raise ValueError(
+                f"cannot listen on {host}:{port}: {e.strerror or e}; "
+                "choose another port (0 picks a free one)"
+            ) from None
 
     @property
     def url(self) -> str:
