@@ -208,11 +208,17 @@ def server() -> Iterator[Playground]:
     srv.server_close()
 
 
-def request(srv: Playground, path: str, body: Any = None, host: str | None = None) -> tuple:
+def request(
+    srv: Playground, path: str, body: Any = None, host: str | None = None, **headers: str
+) -> tuple:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(srv.url.rstrip("/") + path, data=data)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
     if host:
         req.add_header("Host", host)
+    for k, v in headers.items():
+        req.add_header(k.replace("_", "-"), v)
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, r.read()
@@ -238,6 +244,9 @@ def test_server_refuses_bad_requests_with_messages(server: Playground) -> None:
     assert request(server, "/static/config.py")[0] == 404
     status, body = request(server, "/api/session/00ff/control", {"action": "play"})
     assert status == 404 and "session" in json.loads(body)["error"]
+    # another web site's page cannot drive it: not JSON, or from another origin
+    assert request(server, "/api/session", {}, Content_Type="text/plain")[0] == 415
+    assert request(server, "/api/session", {}, Origin="http://evil.example")[0] == 403
 
 
 def test_event_stream_sends_frames_and_settings_keep_the_model_on_error(

@@ -204,6 +204,14 @@ class Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, files[name].read_bytes(), CONTENT_TYPES[files[name].suffix])
 
     def _post(self, path: str) -> None:
+        # Another web site open in the browser may send requests here too: a JSON body
+        # makes the browser ask first (CORS preflight, which this server never allows),
+        # and the page's own requests come from its own origin.
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.split("://", 1)[-1] != self.headers.get("Host"):
+            raise RequestError(HTTPStatus.FORBIDDEN, "requests must come from the playground page")
+        if (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
+            raise RequestError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (application/json)")
         body = self._body()
         if path == "/api/session":
             settings = config.parse(_strings(body.get("settings", {})))

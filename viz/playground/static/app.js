@@ -205,7 +205,7 @@ function draw() {
   const fps = s.perf.frame_ms > 0 ? 1000 / s.perf.frame_ms : 0;
   $("status").textContent =
     `epoch ${s.epoch} · step ${s.step} · lr ${fmt(s.lr, 3)} · train loss ${fmt(last(s.train_loss))}` +
-    ` · val loss ${fmt(last(s.val_loss))}` + (acc === null || acc === undefined ? "" : ` · val acc ${fmt(acc, 3)}`) +
+    ` · val loss ${fmt(last(s.val_loss))}` + (s.best_epoch ? ` (best: epoch ${s.best_epoch})` : "") + (acc === null || acc === undefined ? "" : ` · val acc ${fmt(acc, 3)}`) +
     ` · ${s.perf.steps_per_s.toFixed(1)} steps/s · boundary frame ${s.perf.frame_ms.toFixed(1)} ms (${fps.toFixed(0)} frames/s)` +
     (s.running ? " · training" : " · paused");
   $("status").dataset.epoch = s.epoch;
@@ -216,6 +216,7 @@ function draw() {
     msg.textContent = s.message;
     msg.hidden = false;
   }
+  $("view-title").textContent = s.grid ? "decision boundary" : "fitted curve";
   drawBoundary(s);
   drawLoss(s);
   drawRatios(s);
