@@ -156,6 +156,48 @@ def test_decoupled_weight_decay_with_adam_is_torch_adamw() -> None:
     np.testing.assert_allclose([v.data for v in ours], ref.detach().numpy(), rtol=1e-13)
 
 
+def one_step_change(**changes: Any) -> tuple[list[float], list[float], list[str]]:
+    """(w0, w1 - w1 without the changes, names) after one full-batch SGD step."""
+    base = {"hidden": "3", "samples": 20, "batch_size": 0, "lr": 0.1, "optimizer": "sgd"}
+    plain, changed = trainer(**base), trainer(**base, **changes)
+    w0 = [p.data for p in plain.params]
+    plain.step()
+    changed.step()
+    names = [n for n, _ in changed.model.named_parameters()]
+    return w0, [b.data - a.data for a, b in zip(plain.params, changed.params)], names
+
+
+@pytest.mark.parametrize(
+    ("changes", "extra"),
+    [
+        ({"l2": 0.5}, lambda w, bias: 0.0 if bias else -0.1 * 2 * 0.5 * w),  # -lr·2λw
+        ({"l1": 0.5}, lambda w, bias: 0.0 if bias else -0.1 * 0.5 * np.sign(w)),  # -lr·λ·sign
+        ({"weight_decay": 0.5}, lambda w, bias: -0.1 * 0.5 * w),  # decoupled: -lr·λ·w
+    ],
+)
+def test_penalties_and_weight_decay_change_the_step_as_their_formulas(
+    changes: dict, extra: Any
+) -> None:
+    w0, diff, names = one_step_change(**changes)
+    expected = [extra(w, n.split(".")[2] == "bias") for w, n in zip(w0, names)]
+    np.testing.assert_allclose(diff, expected, rtol=1e-9, atol=1e-15)
+
+
+def test_optimizer_and_schedule_choices_map_to_nn() -> None:
+    nesterov = trainer(optimizer="nesterov", momentum=0.8).optimizer.param_groups[0]
+    assert nesterov["nesterov"] is True and nesterov["momentum"] == 0.8
+    assert trainer(optimizer="sgd").optimizer.param_groups[0]["momentum"] == 0.0
+    assert type(trainer(optimizer="adam").optimizer).__name__ == "Adam"
+    t = trainer(schedule="step", step_size=2, gamma=0.5, samples=20, batch_size=0, hidden="2")
+    for _ in range(4):
+        t.step()
+    assert t.optimizer.lr == pytest.approx(0.1 * 0.5**2, rel=1e-15)
+    t = trainer(schedule="cosine", epochs=4, samples=20, batch_size=0, hidden="2")
+    for _ in range(2):
+        t.step()
+    assert t.optimizer.lr == pytest.approx(0.05, rel=1e-12)  # half way down the cosine
+
+
 def test_loss_falls_and_ratios_are_recorded_per_layer() -> None:
     t = trainer(hidden="8,8", lr=0.3)
     for _ in range(60):
