@@ -337,10 +337,20 @@ def test_ctrl_c_stops_the_server_cleanly() -> None:
     line = proc.stdout.readline()
     url = re.search(r"http://127\.0\.0\.1:\d+/", line)
     assert url, line
-    with urllib.request.urlopen(url.group(0), timeout=10) as r:
+    base = url.group(0)
+    with urllib.request.urlopen(base, timeout=10) as r:
         assert b"chainrule playground" in r.read()
+    # a tab training, its event stream open, when Ctrl-C comes
+    post = {"Content-Type": "application/json"}
+    made = urllib.request.Request(base + "api/session", b'{"settings": {}}', post)
+    key = json.loads(urllib.request.urlopen(made, timeout=10).read())["session"]
+    play = urllib.request.Request(f"{base}api/session/{key}/control", b'{"action":"play"}', post)
+    urllib.request.urlopen(play, timeout=10).read()
+    stream = urllib.request.urlopen(f"{base}api/session/{key}/events", timeout=10)
+    assert stream.readline().startswith(b"data: ")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=10)
+    stream.close()
     assert proc.returncode == 0, err
     assert "stopping the playground" in out and "Traceback" not in err
 
