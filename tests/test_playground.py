@@ -8,7 +8,6 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 
 from engine import Value
 from nn import Adam
+from tests.browser import launch
 from viz.playground import Playground, config, start, views
 from viz.playground import backprop as bp
 from viz.playground.session import Trainer, _finite, decay_weights, make_xor
@@ -358,21 +358,10 @@ def test_ctrl_c_stops_the_server_cleanly() -> None:
 # --- the page in headless Chromium -----------------------------------------------------
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not shutil.which("chromium") and not Path("/usr/bin/chromium").exists():
-        pytest.fail("chromium is needed for the page tests: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
+        b = launch(p)
         yield b
         b.close()
 
