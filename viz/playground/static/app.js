@@ -238,10 +238,6 @@ function mapper(s, canvas) {
   return (x, y) => [((x - x0) / (x1 - x0)) * canvas.width, ((y1 - y) / (y1 - y0)) * canvas.height];
 }
 
-function pointXY(s, p) {
-  return s.box.length > 1 ? [p[0], p[1]] : [p[0], p[1]];
-}
-
 function drawBoundary(s) {
   const canvas = $("boundary");
   const ctx = canvas.getContext("2d");
@@ -274,7 +270,7 @@ function drawBoundary(s) {
   }
   for (const split of ["train", "val"]) {
     for (const p of s.points[split]) {
-      const [px, py] = map(...pointXY(s, p));
+      const [px, py] = map(p[0], p[1]); // (x, y) or, for regression, (x, target)
       const rgb = s.grid ? CLASS_RGB[p[2] % CLASS_RGB.length] : [55, 65, 81];
       ctx.beginPath();
       ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
@@ -291,7 +287,7 @@ function drawBoundary(s) {
 function pointPixel(split, i) {
   const canvas = $("boundary");
   const p = state.points[split][i];
-  const [px, py] = mapper(state, canvas)(...pointXY(state, p));
+  const [px, py] = mapper(state, canvas)(p[0], p[1]);
   const r = canvas.getBoundingClientRect();
   return [(px * r.width) / canvas.width, (py * r.height) / canvas.height];
 }
