@@ -55,6 +55,11 @@ def test_bad_settings_are_refused_naming_the_setting(changes: dict, message: str
         config.parse(changes)
 
 
+def test_settings_that_only_fail_together_are_refused_before_training() -> None:
+    with pytest.raises(config.SettingsError, match="batch norm needs at least 2 training"):
+        trainer(samples=10, val_split=0.9, batchnorm=True)
+
+
 def test_settings_allow_six_by_sixteen_and_every_listed_choice() -> None:
     s = config.parse({"hidden": "16,16,16,16,16,16"})
     assert config.widths(s) == [16] * 6

@@ -150,6 +150,11 @@ class Trainer:
         (xt, yt), (xv, yv) = train_val_split(x.tolist(), y.tolist(), s["val_split"], s["seed"])
         self.x_train, self.y_train = np.asarray(xt, dtype=float), list(yt)
         self.x_val, self.y_val = np.asarray(xv, dtype=float), list(yv)
+        if s["batchnorm"] and len(yt) < 2:
+            raise config.SettingsError(
+                f"samples: batch norm needs at least 2 training samples, and {s['samples']} "
+                f"samples with val_split {s['val_split']} leave {len(yt)}"
+            )
         self.loss_name, nout = task(s, y)
         self.loss_fn = loss_function(self.loss_name)
         self.box = views.extent(x)
@@ -192,9 +197,11 @@ class Trainer:
                 self._step()
         except (ArithmeticError, ValueError) as e:
             self.finished = True
+            where = f"training stopped at epoch {self.epoch}, step {self.step_count}"
             self.message = (
-                f"training stopped at epoch {self.epoch}, step {self.step_count}: the numbers "
-                f"overflowed ({e}); try a smaller learning rate"
+                f"{where}: the numbers overflowed ({e}); try a smaller learning rate"
+                if isinstance(e, ArithmeticError)
+                else f"{where}: {e}"
             )
 
     def _step(self) -> None:
