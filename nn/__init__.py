@@ -1,29 +1,36 @@
 """chainrule's neural-network library, built from `engine.Value`s, with PyTorch's names.
 
 from nn import MLP, SGD, StepLR, fit, make_moons
+model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+
+Data sets live in `nn.data`, lesson helpers in `nn.analysis`, `nn.symmetry` and
+`nn.regularization`; `make_moons` is here too, as micrograd's demo imports it.
 """
 
+from importlib import import_module
+from typing import Any
+
 from nn import init
-from nn.analysis import linear_pieces, tent_network
+from nn.activation import Activation, Identity, ReLU, Sigmoid, Tanh
 from nn.batchnorm import BatchNorm1d
 from nn.checkpoint import CheckpointError, load, save
-from nn.data import (
-    batches,
-    make_blobs,
-    make_circles,
-    make_moons,
-    make_spirals,
-    regression_1d,
-    train_val_split,
-)
+from nn.data import make_moons
 from nn.dropout import Dropout
-from nn.layers import MLP, Activation, Layer, Neuron
-from nn.losses import bce_with_logits, cross_entropy, hinge_loss, mse_loss
-from nn.module import Module, Sequential
+from nn.layers import MLP, Layer, Linear, Neuron
+from nn.losses import (
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HingeLoss,
+    MSELoss,
+    bce_with_logits,
+    cross_entropy,
+    hinge_loss,
+    mse_loss,
+)
+from nn.module import Module, Parameter, Sequential, StateDictError
 from nn.optim import SGD, Adam, Optimizer
-from nn.regularization import l1_penalty, l2_penalty, weight_vector
-from nn.schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, MultiStepLR, StepLR
-from nn.symmetry import permute_hidden
+from nn.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, MultiStepLR, StepLR
+from nn.regularization import l1_penalty, l2_penalty
 from nn.train import History, accuracy, evaluate, fit
 
 __all__ = [
@@ -31,22 +38,32 @@ __all__ = [
     "SGD",
     "Activation",
     "Adam",
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
     "CheckpointError",
     "CosineAnnealingLR",
+    "CrossEntropyLoss",
     "Dropout",
     "ExponentialLR",
+    "HingeLoss",
     "History",
+    "Identity",
     "LRScheduler",
     "Layer",
+    "Linear",
+    "MSELoss",
     "Module",
     "MultiStepLR",
     "Neuron",
     "Optimizer",
+    "Parameter",
+    "ReLU",
     "Sequential",
+    "Sigmoid",
+    "StateDictError",
     "StepLR",
+    "Tanh",
     "accuracy",
-    "batches",
     "bce_with_logits",
     "cross_entropy",
     "evaluate",
@@ -55,17 +72,29 @@ __all__ = [
     "init",
     "l1_penalty",
     "l2_penalty",
-    "linear_pieces",
     "load",
-    "make_blobs",
-    "make_circles",
     "make_moons",
-    "make_spirals",
     "mse_loss",
-    "permute_hidden",
-    "regression_1d",
     "save",
-    "tent_network",
-    "train_val_split",
-    "weight_vector",
 ]
+
+# Names that moved to their own modules; `from nn import make_circles` keeps working
+# for code written before the move (new code imports from the module named here).
+_MOVED = {
+    "batches": "nn.data",
+    "make_blobs": "nn.data",
+    "make_circles": "nn.data",
+    "make_spirals": "nn.data",
+    "regression_1d": "nn.data",
+    "train_val_split": "nn.data",
+    "linear_pieces": "nn.analysis",
+    "tent_network": "nn.analysis",
+    "permute_hidden": "nn.symmetry",
+    "weight_vector": "nn.regularization",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return getattr(import_module(_MOVED[name]), name)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import no_grad
+from nn.layers import MLP
 from nn.module import Module
 
 
@@ -16,7 +17,7 @@ def linear_pieces(
     number of pieces grow much faster than width)."""
     xs = np.linspace(xlim[0], xlim[1], n)
     with no_grad():
-        ys = np.array([model([float(x)])[0].data for x in xs])
+        ys = np.array([row[0].data for row in model(xs.reshape(-1, 1))])
     slopes = np.diff(ys) / np.diff(xs)
     scale = max(1.0, float(np.abs(slopes).max()))
     changes = np.abs(np.diff(slopes)) > tol * scale
@@ -29,8 +30,6 @@ def tent_network(depth: int) -> Module:
     t(x) = 2·relu(x) - 4·relu(x - ½) composed `depth` times: on [0, 1] it has 2**depth
     linear pieces, which one hidden layer could only match with about 2**depth units.
     Depth composes pieces; width only adds them."""
-    from nn.layers import MLP
-
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
     model = MLP(1, [2] * depth + [1], seed=0)

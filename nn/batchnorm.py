@@ -12,14 +12,24 @@ Inference uses the running averages instead of the batch's statistics.
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+from typing import Any
+
 from engine import Value, add_all
-from nn.module import Batch, Module
+from nn.module import Batch, Module, Parameter, StateDictError
 
 
 class BatchNorm1d(Module):
-    """Normalize each of `num_features` features over the batch."""
+    """Normalize each of `num_features` features over the batch.
 
-    _buffers: tuple[str, ...] = ("running_mean", "running_var", "num_batches_tracked")
+    Arguments are checked as PyTorch does, when the module is made: eps > 0, momentum
+    in [0, 1] or None. A batch of one sample in training mode is an error (its variance
+    is 0: there is nothing to normalize by), as in PyTorch.
+    """
+
+    weight: Parameter | None  # γ
+    bias: Parameter | None  # β
 
     def __init__(
         self,
@@ -29,17 +39,24 @@ class BatchNorm1d(Module):
         affine: bool = True,
         track_running_stats: bool = True,
     ) -> None:
-        if num_features < 1:
-            raise ValueError(f"BatchNorm1d needs at least one feature, got {num_features}")
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
+            raise ValueError(f"BatchNorm1d needs at least one feature, got {num_features!r}")
+        if not _real(eps) or not eps > 0:
+            raise ValueError(f"BatchNorm1d eps must be a number > 0, got {eps!r}")
+        if momentum is not None and (not _real(momentum) or not 0.0 <= momentum <= 1.0):
+            raise ValueError(f"BatchNorm1d momentum must be in [0, 1] or None, got {momentum!r}")
+        self.num_features, self.eps = num_features, float(eps)
+        self.momentum = None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = [Value(1.0, label=f"γ{j}") for j in range(num_features)] if affine else None
-        self.bias = [Value(0.0, label=f"β{j}") for j in range(num_features)] if affine else None
+        # γ (weight) and β (bias), named as torch.nn.BatchNorm1d's
+        self.register_parameter("weight", Parameter([1.0] * num_features) if affine else None)
+        self.register_parameter("bias", Parameter([0.0] * num_features) if affine else None)
         self.running_mean = [0.0] * num_features
         self.running_var = [1.0] * num_features
         self.num_batches_tracked = 0
-        if not track_running_stats:
-            self._buffers: tuple[str, ...] = ()
+        if track_running_stats:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, getattr(self, name))
 
     def forward(self, batch: Batch) -> Batch:
         n, f = len(batch), self.num_features
@@ -77,7 +94,15 @@ class BatchNorm1d(Module):
         self.running_mean[j] = (1 - m) * self.running_mean[j] + m * mean
         self.running_var[j] = (1 - m) * self.running_var[j] + m * unbiased_var
 
+    def _check_buffer(self, name: str, value: Any, key: str) -> None:
+        if name == "running_var" and min(value) < 0.0:
+            raise StateDictError(f"state dict entry {key!r} holds a negative variance")
+
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
         )
+
+
+def _real(x: object) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool) and not math.isnan(float(x))  # type: ignore[arg-type]

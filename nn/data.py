@@ -1,26 +1,34 @@
 """Toy data sets made with numpy, seeded, and mini-batching.
 
-Each maker returns (X, y): X a list of samples (lists of floats), y a list of labels
-(ints; for `regression_1d`, floats). Same seed, same data, on every machine.
+Each maker returns (X, y) shaped as scikit-learn's: X a float array of shape
+(n_samples, n_features), y an int array of shape (n_samples,) (floats for
+`regression_1d`). Same seed, same data, on every machine. Every layer takes these arrays
+as they are (`model(X)`, `list(map(model, X))`); `.tolist()` gives plain lists.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-Data = tuple[list[list[float]], list]
+Data = tuple[np.ndarray, np.ndarray]
 
 
-def _out(x: np.ndarray, y: np.ndarray) -> Data:
-    return x.tolist(), y.tolist()
+def _shuffled(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, noise: float = 0.0) -> Data:
+    """(X + N(0, noise²), y) in a random order (a maker generates its classes in blocks)."""
+    if noise:
+        x = x + rng.normal(0.0, noise, x.shape)
+    order = rng.permutation(len(y))
+    return x[order].astype(float), y[order].astype(int)
 
 
-def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> Data:
+def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = 0) -> Data:
     """Two interleaving half circles (labels 0 and 1), as sklearn's make_moons."""
     rng = np.random.default_rng(seed)
+    n = n_samples
     n_out = n // 2
     n_in = n - n_out
     t_out = np.linspace(0, math.pi, n_out)
@@ -32,29 +40,26 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> Data:
         ]
     )
     y = np.concatenate([np.zeros(n_out, int), np.ones(n_in, int)])
-    x += rng.normal(0.0, noise, x.shape)
-    order = rng.permutation(n)
-    return _out(x[order], y[order])
+    return _shuffled(rng, x, y, noise)
 
 
 def make_circles(
-    n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0
+    n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0
 ) -> Data:
     """A small circle (label 1) inside a large one (label 0)."""
     rng = np.random.default_rng(seed)
-    n_out = n // 2
-    t = rng.uniform(0, 2 * math.pi, n)
-    r = np.where(np.arange(n) < n_out, 1.0, factor)
-    x = np.column_stack([r * np.cos(t), r * np.sin(t)]) + rng.normal(0.0, noise, (n, 2))
-    y = (np.arange(n) >= n_out).astype(int)
-    order = rng.permutation(n)
-    return _out(x[order], y[order])
+    t = rng.uniform(0, 2 * math.pi, n_samples)
+    y = (np.arange(n_samples) >= n_samples // 2).astype(int)  # first half: the large circle
+    r = np.where(y == 0, 1.0, factor)
+    return _shuffled(rng, np.column_stack([r * np.cos(t), r * np.sin(t)]), y, noise)
 
 
-def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.2, seed: int | None = 0) -> Data:
+def make_spirals(
+    n_samples: int = 150, classes: int = 3, noise: float = 0.2, seed: int | None = 0
+) -> Data:
     """`classes` interleaved spiral arms (labels 0..classes-1), as in CS231n."""
     rng = np.random.default_rng(seed)
-    per = n // classes
+    per = n_samples // classes
     xs, ys = [], []
     for k in range(classes):
         r = np.linspace(0.0, 1.0, per)
@@ -62,26 +67,27 @@ def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.2, seed: int |
         xs.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
         ys.append(np.full(per, k))
     x, y = np.vstack(xs), np.concatenate(ys)
-    order = rng.permutation(len(y))
-    return _out(x[order], y[order])
+    return _shuffled(rng, x, y)
 
 
-def make_blobs(n: int = 150, centers: int = 3, std: float = 0.5, seed: int | None = 0) -> Data:
+def make_blobs(
+    n_samples: int = 150, centers: int = 3, std: float = 0.5, seed: int | None = 0
+) -> Data:
     """Gaussian blobs around `centers` random centres in [-3, 3]² (multi-class)."""
     rng = np.random.default_rng(seed)
     c = rng.uniform(-3.0, 3.0, (centers, 2))
-    y = np.arange(n) % centers
-    x = c[y] + rng.normal(0.0, std, (n, 2))
-    order = rng.permutation(n)
-    return _out(x[order], y[order])
+    y = np.arange(n_samples) % centers
+    x = c[y] + rng.normal(0.0, std, (n_samples, 2))
+    return _shuffled(rng, x, y)
 
 
-def regression_1d(n: int = 64, noise: float = 0.05, seed: int | None = 0) -> Data:
-    """y = sin(2x) + noise on x in [-2, 2]: a 1-D target for piecewise-linear fits."""
+def regression_1d(n_samples: int = 64, noise: float = 0.05, seed: int | None = 0) -> Data:
+    """y = sin(2x) + noise on x in [-2, 2]: a 1-D target for piecewise-linear fits;
+    X has shape (n_samples, 1), y float of shape (n_samples,)."""
     rng = np.random.default_rng(seed)
-    x = np.sort(rng.uniform(-2.0, 2.0, n))
-    y = np.sin(2.0 * x) + rng.normal(0.0, noise, n)
-    return [[float(v)] for v in x], y.tolist()
+    x = np.sort(rng.uniform(-2.0, 2.0, n_samples))
+    y = np.sin(2.0 * x) + rng.normal(0.0, noise, n_samples)
+    return x.reshape(-1, 1), y
 
 
 DATASETS = {
@@ -92,10 +98,16 @@ DATASETS = {
 }
 
 
+def _take(a: Any, idx: list[int]) -> Any:
+    """The items at `idx`, as the same kind of container (numpy array or list)."""
+    return a[idx] if isinstance(a, np.ndarray) else [a[i] for i in idx]
+
+
 def train_val_split(
-    x: list, y: list, val_fraction: float = 0.2, seed: int | None = 0
-) -> tuple[Data, Data]:
-    """Shuffle, then hold out `val_fraction` of the samples for validation."""
+    x: Any, y: Any, val_fraction: float = 0.2, seed: int | None = 0
+) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """Shuffle, then hold out `val_fraction` of the samples for validation. Arrays give
+    arrays, lists give lists."""
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     if len(x) != len(y):
@@ -103,20 +115,18 @@ def train_val_split(
     order = np.random.default_rng(seed).permutation(len(x)).tolist()
     k = max(1, round(len(x) * val_fraction))
     val, train = order[:k], order[k:]
-    return ([x[i] for i in train], [y[i] for i in train]), (
-        [x[i] for i in val],
-        [y[i] for i in val],
-    )
+    return (_take(x, train), _take(y, train)), (_take(x, val), _take(y, val))
 
 
 def batches(
-    x: list,
-    y: list,
+    x: Any,
+    y: Any,
     batch_size: int | None,
     rng: np.random.Generator | None = None,
     shuffle: bool = True,
-) -> Iterator[Data]:
-    """Mini-batches of (x, y); full batch when batch_size is None; shuffled with `rng`."""
+) -> Iterator[tuple[Any, Any]]:
+    """Mini-batches of (x, y); full batch when batch_size is None; shuffled with `rng`.
+    Arrays give arrays, lists give lists."""
     n = len(x)
     order = (
         (rng if rng is not None else np.random.default_rng()).permutation(n).tolist()
@@ -128,4 +138,4 @@ def batches(
         raise ValueError(f"batch_size must be positive, got {batch_size}")
     for start in range(0, n, size):
         idx = order[start : start + size]
-        yield [x[i] for i in idx], [y[i] for i in idx]
+        yield _take(x, idx), _take(y, idx)

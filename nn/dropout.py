@@ -15,6 +15,8 @@ no gradient flows through them.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from engine import Value
@@ -25,6 +27,10 @@ from nn.module import Batch, Module
 class Dropout(Module):
     """Drop each element with probability p (training mode only)."""
 
+    p: float
+    inverted: bool
+    generator: np.random.Generator
+
     def __init__(
         self,
         p: float = 0.5,
@@ -32,8 +38,9 @@ class Dropout(Module):
         inverted: bool = True,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout probability must be in [0, 1), got {p!r}")
+        # PyTorch's rule: 0 <= p <= 1 (p = 1 drops everything); numpy scalars are numbers
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, Real) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout probability must be in [0, 1], got {p!r}")
         self.p = float(p)
         self.inverted = inverted
         self.generator = make_generator(seed)
@@ -55,7 +62,7 @@ class Dropout(Module):
         elif [len(m) for m in mask] != [len(x) for x in batch]:
             raise ValueError("Dropout mask must have the shape of the batch")
         self.last_mask = mask
-        scale = 1.0 / keep if self.inverted else 1.0
+        scale = 1.0 / keep if self.inverted and keep > 0.0 else 1.0  # p = 1: all dropped
         return [
             [
                 (v if isinstance(v, Value) else Value(v)) * (scale if k else 0.0)

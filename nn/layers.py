@@ -1,24 +1,30 @@
 """Neurons, layers and multi-layer perceptrons.
 
-A neuron computes act(Σ_i w_i x_i + b). Two ways to build that graph, same values and
-gradients: fused (default) makes it one node with the inputs, weights and bias as
-parents (fast: what you train with); elementary makes every product, sum and the
+A unit computes act(Σ_i w_i x_i + b). Two ways to build that graph, same values and
+gradients: `fused_forward` makes it one node with the inputs, weights and bias as parents
+(fast: what you train with); `elementary_forward` makes every product, sum and the
 activation its own node (what you draw and step through in a lesson).
+
+Names: `Linear(in_features, out_features, bias=True)` is torch.nn.Linear (no activation);
+`Layer(nin, nout, nonlin=True)` and `Neuron(nin, nonlin=True)` are micrograd's (ReLU
+unless told otherwise); `MLP(2, [16, 16, 1])` is micrograd's too (last layer linear).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import numpy as np
 
-from engine import ACTIVATIONS, Value, fused_linear
-from nn.init import init_layer, make_generator
-from nn.module import Batch, Module
+from engine import Value, fused_linear
+from nn.activation import IDENTITY, Activation, activation_name, apply_activation
+from nn.batchnorm import BatchNorm1d
+from nn.dropout import Dropout
+from nn.init import Seed, init_layer, make_generator
+from nn.module import Batch, Module, Parameter, Sequential
 
-
-def _check_activation(name: str) -> str:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}")
-    return name
+Init = str | Callable[..., None]
 
 
 def elementary_neuron(w: list[Value], x: list, b: Value | None, activation: str) -> Value:
@@ -28,66 +34,112 @@ def elementary_neuron(w: list[Value], x: list, b: Value | None, activation: str)
         z = z + wi * xi
     if b is not None:
         z = z + b
-    if activation in ("identity", "linear"):
-        return z
-    return getattr(z, activation)()
+    return apply_activation(z, activation)
 
 
-def apply_activation(v: Value, activation: str) -> Value:
-    return v if activation in ("identity", "linear") else getattr(v, activation)()
+def elementary_forward(layer: Layer, batch: Batch) -> Batch:
+    """The layer's outputs with one node per product, sum and activation."""
+    bias = layer.bias if layer.bias is not None else [None] * layer.nout
+    samples = [layer.inputs(x) for x in batch]  # inputs once per sample, shared by units
+    return [
+        [elementary_neuron(w, xs, b, layer.activation) for w, b in zip(layer.weight, bias)]
+        for xs in samples
+    ]
+
+
+def fused_forward(layer: Layer, batch: Batch) -> Batch:
+    """The layer's outputs with one fused node per sample and unit (engine.fused_linear).
+
+    Each sample's inputs are gathered once; the pre-activations of the whole batch are
+    one matrix product (numpy), handed to the engine."""
+    xss = [layer.inputs(x) for x in batch]
+    xds = np.asarray([[v.data for v in xs] for xs in xss], dtype=float).reshape(-1, layer.nin)
+    z = xds @ np.asarray([[w.data for w in row] for row in layer.weight], dtype=float).T
+    if layer.bias is not None:
+        z += np.array([b.data for b in layer.bias])
+    return fused_linear(xss, layer.weight, layer.bias, layer.activation, pre=z.tolist())
 
 
 class Layer(Module):
-    """`nout` neurons on `nin` inputs: out_j = act(Σ_i weight[j][i]·x_i + bias[j]).
+    """`nout` units on `nin` inputs: out_j = act(Σ_i weight[j][i]·x_i + bias[j]).
 
     `weight` is [out][in] and `bias` has `nout` entries, as torch.nn.Linear, so state
-    dicts convert directly. `init` names a scheme of `nn.init.init_layer`.
+    dicts convert directly. The activation is a module (`nn.Tanh()`), a name, or
+    micrograd's `nonlin` (True: ReLU, the default; False: linear). `init` is a scheme
+    name of `nn.init.init_layer` or a function filling the weight matrix, called as
+    `init(weight, generator=...)` (then the bias starts at 0), e.g.
+    `functools.partial(nn.init.kaiming_normal_, nonlinearity="relu")`. `init_for`
+    names the activation the init's gain is for when it is not this layer's own (a
+    linear layer followed by batch norm and then a ReLU).
     """
+
+    weight: Parameter
+    bias: Parameter | None
 
     def __init__(
         self,
         nin: int,
         nout: int,
-        activation: str = "identity",
+        activation: str | bool | Activation | None = None,
         *,
+        nonlin: bool | None = None,
         bias: bool = True,
-        init: str = "default",
+        init: Init = "default",
+        init_for: str | None = None,
         fused: bool = True,
-        seed: int | np.random.Generator | None = None,
+        seed: Seed = None,
     ) -> None:
         if nin < 1 or nout < 1:
             raise ValueError(f"Layer needs at least one input and one output, got {nin}, {nout}")
+        if activation is not None and nonlin is not None:
+            raise TypeError("give either activation or micrograd's nonlin, not both")
+        chosen = activation if activation is not None else nonlin
         self.nin, self.nout = nin, nout
-        self.activation = _check_activation(activation)
+        self.activation = activation_name(True if chosen is None else chosen)
         self.fused = fused
-        self.weight = [[Value(0.0, label=f"w{j}{i}") for i in range(nin)] for j in range(nout)]
-        self.bias = [Value(0.0, label=f"b{j}") for j in range(nout)] if bias else None
-        init_layer(self.weight, self.bias, init, activation, make_generator(seed))
+        self.init, self.init_for = init, init_for
+        self.generator = make_generator(seed)
+        self.weight = Parameter([[0.0] * nin for _ in range(nout)])
+        self.register_parameter("bias", Parameter([0.0] * nout) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh weights (and bias) from the layer's init and generator."""
+        if callable(self.init):
+            self.init(self.weight, generator=self.generator)
+            for b in self.bias or []:
+                b.data = 0.0
+            return
+        gain_for = self.init_for if self.init_for is not None else self.activation
+        init_layer(self.weight, self.bias, self.init, gain_for, self.generator)
+
+    def _own_parameters(self, prefix: str) -> Iterator[tuple[str, Value]]:
+        # micrograd's order, unit by unit: its weights, then its bias
+        for j, row in enumerate(self.weight):
+            for i, w in enumerate(row):
+                yield f"{prefix}weight.{j}.{i}", w
+            if self.bias is not None:
+                yield f"{prefix}bias.{j}", self.bias[j]
+
+    @property
+    def in_features(self) -> int:
+        return self.nin
+
+    @property
+    def out_features(self) -> int:
+        return self.nout
 
     def forward(self, batch: Batch) -> Batch:
-        act = self.activation
-        if not self.fused:
-            bias = self.bias if self.bias is not None else [None] * self.nout
-            samples = [self._inputs(x) for x in batch]  # inputs once per sample, shared by units
-            return [
-                [elementary_neuron(w, xs, b, act) for w, b in zip(self.weight, bias)]
-                for xs in samples
-            ]
-        # Each sample's inputs are gathered once; the pre-activations of the whole batch
-        # are one matrix product (numpy), handed to the engine's fused nodes.
-        xss = [self._inputs(x) for x in batch]
-        xds = np.asarray([[v.data for v in xs] for xs in xss], dtype=float)
-        z = xds @ np.asarray([[w.data for w in row] for row in self.weight], dtype=float).T
-        if self.bias is not None:
-            z += np.array([b.data for b in self.bias])
-        return fused_linear(xss, self.weight, self.bias, act, pre=z.tolist())
+        return (fused_forward if self.fused else elementary_forward)(self, batch)
 
-    def _inputs(self, x: list) -> list[Value]:
+    def inputs(self, x: list) -> list[Value]:
+        """One sample's inputs as Values (numbers become leaves, one per input, shared by
+        the units); a wrong width is a ValueError."""
         if len(x) != self.nin:
             raise ValueError(
                 f"{type(self).__name__} expects {self.nin} inputs per sample, got {len(x)}"
             )
-        return [v if type(v) is Value else Value(v) for v in x]  # one leaf per input, shared
+        return [v if type(v) is Value else Value(v) for v in x]
 
     def extra_repr(self) -> str:
         return (
@@ -95,10 +147,30 @@ class Layer(Module):
         )
 
 
-class Neuron(Layer):
-    """One unit: a `Layer` with one output. Called on one sample it gives [out]."""
+class Linear(Layer):
+    """torch.nn.Linear: y = x Wᵀ + b, W [out_features][in_features], no activation,
+    W and b drawn from U(±1/√in_features) (torch's default init)."""
 
-    def __init__(self, nin: int, activation: str = "identity", **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("activation", "identity")
+        super().__init__(in_features, out_features, bias=bias, **kwargs)
+
+    def extra_repr(self) -> str:
+        act = "" if self.activation in IDENTITY else f", activation={self.activation!r}"
+        return (
+            f"in_features={self.nin}, out_features={self.nout}, bias={self.bias is not None}{act}"
+        )
+
+
+class Neuron(Layer):
+    """One unit, as micrograd's `Neuron(nin, nonlin=True)`: act(w·x + b), ReLU unless
+    told otherwise. Called on one sample it gives a Value."""
+
+    def __init__(
+        self, nin: int, activation: str | bool | Activation | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(nin, 1, activation, **kwargs)
 
     @property
@@ -113,85 +185,58 @@ class Neuron(Layer):
         return f"{self.nin}, activation={self.activation!r}"
 
 
-class Activation(Module):
-    """An activation on its own (used after batch norm): relu, tanh, sigmoid, identity."""
-
-    def __init__(self, name: str) -> None:
-        self.name = _check_activation(name)
-
-    def forward(self, batch: Batch) -> Batch:
-        return [
-            [apply_activation(v if isinstance(v, Value) else Value(v), self.name) for v in x]
-            for x in batch
-        ]
-
-    def extra_repr(self) -> str:
-        return repr(self.name)
-
-
-class MLP(Module):
+class MLP(Sequential):
     """A multi-layer perceptron: `MLP(2, [16, 16, 1])` is 2 → 16 → 16 → 1 with ReLU
     hidden layers and a linear output layer (as micrograd).
 
     Each hidden block is Layer → [BatchNorm1d] → activation → [Dropout]; with batch
-    norm the layer itself is linear and the activation follows the normalization.
+    norm the layer itself is linear and the activation follows the normalization (its
+    init still scaled for that activation). Parameters are named `layers.0.weight`, ...
     """
+
+    _child_prefix = "layers."
 
     def __init__(
         self,
         nin: int,
         sizes: list[int],
-        activation: str = "relu",
+        activation: str | Activation = "relu",
         *,
-        output_activation: str = "identity",
-        init: str = "default",
+        output_activation: str | Activation = "identity",
+        init: Init = "default",
         bias: bool = True,
         fused: bool = True,
         batchnorm: bool = False,
         dropout: float = 0.0,
-        seed: int | np.random.Generator | None = None,
+        seed: Seed = None,
     ) -> None:
-        from nn.batchnorm import BatchNorm1d
-        from nn.dropout import Dropout
-
         if not sizes:
             raise ValueError("MLP needs at least one layer size")
         rng = make_generator(seed)
-        _check_activation(activation)
-        self.layers: list[Module] = []
+        act, out_act = activation_name(activation), activation_name(output_activation)
         widths = [nin, *sizes]
-        for i in range(len(sizes)):
+        modules: list[Module] = []
+        for i, (w_in, w_out) in enumerate(zip(widths, sizes)):
             last = i == len(sizes) - 1
-            act = output_activation if last else activation
-            if last or not batchnorm:
-                self.layers.append(
-                    Layer(
-                        widths[i], widths[i + 1], act, bias=bias, init=init, fused=fused, seed=rng
-                    )
+            normed = batchnorm and not last
+            layer_act = out_act if last else ("identity" if normed else act)
+            modules.append(
+                Layer(
+                    w_in,
+                    w_out,
+                    layer_act,
+                    bias=bias,
+                    init=init,
+                    init_for=act if normed else None,
+                    fused=fused,
+                    seed=rng,
                 )
-            else:
-                self.layers.append(
-                    Layer(
-                        widths[i],
-                        widths[i + 1],
-                        "identity",
-                        bias=bias,
-                        init=init,
-                        fused=fused,
-                        seed=rng,
-                    )
-                )
-                # He/Xavier scale for the activation that follows, not for identity
-                init_layer(self.layers[-1].weight, self.layers[-1].bias, init, act, rng)  # type: ignore[attr-defined]
-                self.layers.append(BatchNorm1d(widths[i + 1]))
-                self.layers.append(Activation(act))
+            )
+            if normed:
+                modules += [BatchNorm1d(w_out), Activation(act)]
             if not last and dropout > 0.0:
-                self.layers.append(Dropout(dropout, seed=rng))
-
-    def forward(self, batch: Batch) -> Batch:
-        for m in self.layers:
-            batch = m.forward(batch)
-        return batch
+                modules.append(Dropout(dropout, seed=rng))
+        super().__init__(*modules)
 
     @property
     def linear_layers(self) -> list[Layer]:

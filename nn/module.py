@@ -1,19 +1,28 @@
 """`Module`: the base of every layer and network, as in `torch.nn.Module`.
 
-Parameters are found from attributes, never listed by hand: a `Value` attribute, a list
-of `Value`s (a vector) or a list of lists (a matrix, laid out [out][in] as in PyTorch) is
-a parameter tensor; a `Module` attribute or a list of them is a sub-module. Attributes
-named in `_buffers` hold plain floats that are state but not learned (batch norm's
-running statistics). Every module takes a batch (a list of samples) and returns one;
-a single flat sample is accepted too and gives a flat list back.
+State is declared, never guessed (as PyTorch):
+- a `Parameter` attribute (a vector of `Value`s, or a matrix laid out [out][in] as in
+  PyTorch) is learned; `register_parameter(name, value)` also takes a lone `Value`;
+- `register_buffer(name, value)` holds plain numbers that are state but not learned
+  (batch norm's running statistics);
+- a `Module` attribute, or a list of them, is a sub-module.
+A cached list of `Value`s on a module is just an attribute: it is never trained.
+
+Calling a module: one sample (a flat sequence of numbers or `Value`s, or a 1-D numpy
+array) gives a `Value` when the module has one output and a list of `Value`s otherwise,
+as micrograd; a batch (a sequence of samples, or a 2-D array) gives a list of rows.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterator, Sequence
+import reprlib
+from collections.abc import Iterator, Mapping, Sequence
+from numbers import Real
 from typing import Any
+
+import numpy as np
 
 from engine import Value
 
@@ -22,93 +31,191 @@ Batch = list[list[Any]]
 Tensor = Any  # Value | list[Value] | list[list[Value]]
 
 
-def _is_tensor(x: object) -> bool:
-    if isinstance(x, Value):
-        return True
-    if isinstance(x, list) and x:
-        head = x[0]
-        return isinstance(head, Value) or (
-            isinstance(head, list) and bool(head) and isinstance(head[0], Value)
+class StateDictError(ValueError):
+    """A state dict that does not fit the model (names, shapes or numbers); nothing was
+    written. A `ValueError`, so `except ValueError` keeps working."""
+
+
+class Parameter(list):  # type: ignore[type-arg]
+    """A learnable tensor: a vector of `Value`s, or a matrix (a list of rows) laid out
+    [out][in] as `torch.nn.Linear.weight`. Numbers are made into leaf `Value`s.
+
+    Assigning one to a module attribute declares it: `self.weight = Parameter(rows)`.
+    """
+
+    def __init__(self, data: Sequence[Any] = ()) -> None:
+        super().__init__(
+            [_leaf(x) for x in row] if _is_row(row) else _leaf(row) for row in _rows(data)
         )
-    return False
+
+
+def _rows(data: Any) -> list[Any]:
+    return data.tolist() if hasattr(data, "tolist") else list(data)
+
+
+def _is_row(x: object) -> bool:
+    return isinstance(x, (list, tuple, np.ndarray))
+
+
+def _leaf(x: Any) -> Value:
+    return x if isinstance(x, Value) else Value(x)
 
 
 def flatten(t: Tensor) -> list[Value]:
     """The scalars of a tensor (a Value, a vector or a [out][in] matrix), row by row."""
     if isinstance(t, Value):
         return [t]
-    return [v for row in t for v in flatten(row)] if isinstance(t[0], list) else list(t)
+    return [v for row in t for v in row] if t and isinstance(t[0], list) else list(t)
 
 
-def _shape(t: Any) -> list[int]:
-    return [len(t), *_shape(t[0])] if isinstance(t, list) and t else []
+def _indexed(name: str, t: Tensor, bracket: bool = False) -> Iterator[tuple[str, Value]]:
+    """(name.i.j, scalar) for each scalar of `t`; `name[i][j]` with bracket=True."""
+    fmt = "{}[{}]" if bracket else "{}.{}"
+    if isinstance(t, Value):
+        yield name, t
+        return
+    for i, row in enumerate(t):
+        if isinstance(row, list):
+            for j, v in enumerate(row):
+                yield fmt.format(fmt.format(name, i), j), v
+        else:
+            yield fmt.format(name, i), row
 
 
-def as_batch(x: Sample | Batch) -> tuple[Batch, bool]:
-    """(batch, was_single): a flat sample becomes a batch of one."""
+def as_batch(x: Any) -> tuple[Batch, bool]:
+    """(batch, was_single): a flat sample (numbers, Values, a 1-D array) becomes a batch
+    of one; a sequence of samples or a 2-D array is a batch."""
+    if isinstance(x, np.ndarray):
+        if x.ndim == 1:
+            return [x.tolist()], True
+        if x.ndim == 2:
+            return x.tolist(), False
+        raise ValueError(f"expected a 1-D sample or a 2-D batch, got an array of shape {x.shape}")
     if not isinstance(x, (list, tuple)):
         raise TypeError(
             "expected a sample (list of numbers) or a batch (list of samples), "
             f"got {type(x).__name__}"
         )
-    if x and isinstance(x[0], (list, tuple)):
-        return [list(s) for s in x], False
+    if x and _is_row(x[0]):
+        return [s.tolist() if isinstance(s, np.ndarray) else list(s) for s in x], False
     return [list(x)], True
 
 
 class Module:
-    """Base class: parameter discovery, train/eval, state dicts, and batch calling."""
+    """Base class: declared parameters and buffers, train/eval, state dicts, calling."""
 
-    _buffers: tuple[str, ...] = ()
     training: bool = True
 
     def forward(self, batch: Batch) -> Batch:
         raise NotImplementedError
 
-    def __call__(self, x: Sample | Batch) -> Any:
+    def __call__(self, x: Any) -> Any:
         batch, single = as_batch(x)
         out = self.forward(batch)
-        return out[0] if single else out
+        if not single:
+            return out
+        return out[0][0] if len(out[0]) == 1 else out[0]
 
-    # --- discovery -----------------------------------------------------------------
+    # --- declaring state -------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        declared = self.__dict__.get("_parameters", ())
+        if isinstance(value, Parameter):
+            self._declare("_parameters", name)
+        elif name in declared and value is not None and not isinstance(value, Value):
+            raise TypeError(
+                f"cannot assign a {type(value).__name__} to the parameter {name!r}: "
+                "wrap it in nn.Parameter (or assign None)"
+            )
+        object.__setattr__(self, name, value)
+        if isinstance(value, (Parameter, Module)) or name in declared or _is_module_list(value):
+            self.relabel()
+
+    def _declare(self, kind: str, name: str) -> None:
+        names = self.__dict__.get(kind)
+        if names is None:
+            names = []
+            object.__setattr__(self, kind, names)
+        if name not in names:
+            names.append(name)
+
+    def register_parameter(self, name: str, value: Parameter | Value | None) -> None:
+        """Declare `name` a parameter: a `Parameter` tensor, a lone `Value`, or None."""
+        if value is not None and not isinstance(value, (Parameter, Value)):
+            raise TypeError(f"parameter {name!r} must be a Parameter, a Value or None")
+        self._declare("_parameters", name)
+        setattr(self, name, value)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        """Declare `name` a buffer: numbers that are saved in the state dict but not
+        learned (a float, an int or a list of floats)."""
+        self._declare("_buffers", name)
+        object.__setattr__(self, name, value)
+
+    def relabel(self, prefix: str = "") -> None:
+        """Label every parameter by its path from this module, as the state dict names
+        it (`layers.0.weight[0][1]`), so each parameter of a network has its own label
+        in a drawing. Done when modules and parameters are assigned."""
+        for name, tensor in self.named_tensors(prefix):
+            for label, v in _indexed(name, tensor, bracket=True):
+                v.label = label
+
+    # --- discovery -------------------------------------------------------------------
     def children(self) -> Iterator[tuple[str, Module]]:
         """Direct sub-modules with their attribute names (list items as name.i)."""
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
-            elif isinstance(value, list) and value and isinstance(value[0], Module):
+            elif _is_module_list(value):
                 for i, m in enumerate(value):
                     yield f"{name}.{i}", m
 
-    def named_tensors(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        """Parameter tensors (a Value, a vector or an [out][in] matrix of Values) by name."""
-        for name, value in vars(self).items():
-            if _is_tensor(value):
-                yield prefix + name, value
-        for name, child in self.children():
-            yield from child.named_tensors(f"{prefix}{name}.")
-
-    def named_parameters(self) -> Iterator[tuple[str, Value]]:
-        """Every scalar parameter, named by tensor and index, e.g. `layers.0.weight.3.1`."""
-        for name, tensor in self.named_tensors():
-            if isinstance(tensor, Value):
+    def _own_tensors(self) -> Iterator[tuple[str, Tensor]]:
+        for name in self.__dict__.get("_parameters", ()):
+            tensor = getattr(self, name)
+            if tensor is not None:
                 yield name, tensor
-                continue
-            for i, row in enumerate(tensor):
-                if isinstance(row, list):
-                    for j, v in enumerate(row):
-                        yield f"{name}.{i}.{j}", v
-                else:
-                    yield f"{name}.{i}", row
+
+    def named_tensors(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """Parameter tensors (a Value, a vector or an [out][in] matrix of Values) by
+        their state-dict name, e.g. `layers.0.weight`; only this module's own with
+        recurse=False."""
+        for name, tensor in self._own_tensors():
+            yield prefix + name, tensor
+        if recurse:
+            for name, child in self.children():
+                yield from child.named_tensors(f"{prefix}{name}.")
+
+    def _own_parameters(self, prefix: str) -> Iterator[tuple[str, Value]]:
+        """This module's scalars in `parameters()` order: tensor by tensor, row by row."""
+        for name, tensor in self._own_tensors():
+            yield from _indexed(prefix + name, tensor)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """Every scalar parameter by tensor name and index, e.g. `layers.0.weight.3.1`."""
+        yield from self._own_parameters(prefix)
+        for name, child in self.children():
+            yield from child.named_parameters(f"{prefix}{name}.")
 
     def parameters(self) -> list[Value]:
-        """All scalar parameters, in a fixed order (what optimizers take)."""
-        return [v for _, t in self.named_tensors() for v in flatten(t)]
+        """All scalar parameters in a fixed order (what optimizers take); a layer lists
+        each unit's weights, then its bias, as micrograd."""
+        return [v for _, v in self.named_parameters()]
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Any]]:
+        """Buffers by state-dict name; only this module's own with recurse=False."""
+        for p, m in self.named_modules(prefix) if recurse else [(prefix, self)]:
+            for b in m.__dict__.get("_buffers", ()):
+                yield p + b, getattr(m, b)
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(prefix ending in '.', module) for this module and every sub-module."""
+        yield prefix, self
+        for name, child in self.children():
+            yield from child.named_modules(f"{prefix}{name}.")
 
     def modules(self) -> Iterator[Module]:
-        yield self
-        for _, child in self.children():
-            yield from child.modules()
+        for _, m in self.named_modules():
+            yield m
 
     def zero_grad(self) -> None:
         for p in self.parameters():
@@ -127,50 +234,62 @@ class Module:
 
     # --- state -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Plain floats by name: parameters as nested lists, then buffers."""
+        """Plain numbers by name, in PyTorch's order (each module's parameters, then its
+        buffers, then its children): tensors as nested lists."""
         state: dict[str, Any] = {}
-        for name, tensor in self.named_tensors():
-            state[name] = _to_floats(tensor)
-        for prefix, m in self._named_modules():
-            for b in m._buffers:
+        for prefix, m in self.named_modules():
+            for name, tensor in m._own_tensors():
+                state[prefix + name] = _to_floats(tensor)
+            for b in m.__dict__.get("_buffers", ()):
                 state[prefix + b] = copy.deepcopy(getattr(m, b))
         return state
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy values in. Every name, shape and number is checked before anything is
-        written, so a mismatched state dict raises ValueError and changes nothing."""
-        expected = self.state_dict()
-        missing = sorted(set(expected) - set(state))
-        unexpected = sorted(set(state) - set(expected))
+        written: a state dict that does not fit raises `StateDictError` naming the entry
+        and changes nothing. Tensors may be nested lists or anything with `.tolist()`
+        (numpy arrays, torch tensors)."""
+        if not isinstance(state, Mapping):
+            raise StateDictError(f"a state dict is a mapping of names, got {type(state).__name__}")
+        slots: dict[str, tuple[Module, str, bool]] = {}
+        for prefix, m in self.named_modules():
+            for name, _ in m._own_tensors():
+                slots[prefix + name] = (m, name, True)
+            for b in m.__dict__.get("_buffers", ()):
+                slots[prefix + b] = (m, b, False)
+        missing = [k for k in slots if k not in state]
+        unexpected = [k for k in state if k not in slots]
         if missing or unexpected:
-            raise ValueError(
+            raise StateDictError(
                 f"state dict does not fit this model: missing {missing}, unexpected {unexpected}"
             )
-        for name, value in expected.items():
-            got = state[name]
-            if _shape(got) != _shape(value):
-                raise ValueError(
-                    f"state dict entry {name!r} has shape {_shape(got)}, "
-                    f"the model has {_shape(value)}"
-                )
-            for x in _leaves(got):
-                if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                    raise ValueError(f"state dict entry {name!r} holds {x!r}, not a finite number")
-        for name, tensor in self.named_tensors():
-            for v, x in zip(flatten(tensor), _leaves(state[name])):
-                v.data = float(x)
-        for prefix, m in self._named_modules():
-            for b in m._buffers:
-                old = getattr(m, b)
-                new = state[prefix + b]
-                setattr(
-                    m, b, type(old)(new) if not isinstance(old, list) else [float(x) for x in new]
-                )
+        checked = {
+            key: m._check_entry(name, is_param, state[key], key)
+            for key, (m, name, is_param) in slots.items()
+        }
+        for key, (m, name, is_param) in slots.items():  # everything is valid: write
+            if is_param:
+                for v, x in zip(flatten(getattr(m, name)), _leaves(checked[key])):
+                    v.data = x
+            else:
+                object.__setattr__(m, name, checked[key])
 
-    def _named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        yield prefix, self
-        for name, child in self.children():
-            yield from child._named_modules(f"{prefix}{name}.")
+    def _check_entry(self, name: str, is_param: bool, got: Any, key: str) -> Any:
+        """The entry for this module's `name` as plain numbers, or StateDictError."""
+        current = getattr(self, name)
+        model = _to_floats(current) if is_param else current
+        value = _numbers(got, model, key)
+        if isinstance(model, int) and not isinstance(model, bool):
+            if value != int(value) or value < 0:
+                raise StateDictError(
+                    f"state dict entry {key!r} must be a count >= 0, got {reprlib.repr(got)}"
+                )
+            value = int(value)
+        self._check_buffer(name, value, key)
+        return value
+
+    def _check_buffer(self, name: str, value: Any, key: str) -> None:
+        """Module-specific limits on a state entry (batch norm: variances >= 0)."""
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__}({self.extra_repr()}"]
@@ -186,6 +305,10 @@ class Module:
         return ""
 
 
+def _is_module_list(x: object) -> bool:
+    return isinstance(x, list) and bool(x) and isinstance(x[0], Module)
+
+
 def _to_floats(t: Tensor) -> Any:
     if isinstance(t, Value):
         return t.data
@@ -198,19 +321,89 @@ def _leaves(x: Any) -> list[Any]:
     return [x]
 
 
+def _shape(x: Any) -> list[int]:
+    return [len(x), *_shape(x[0])] if isinstance(x, list) and x else []
+
+
+def _numbers(got: Any, model: Any, key: str) -> Any:
+    """`got` as plain floats with exactly the nesting of `model` (every row checked, so
+    ragged rows are refused), each a finite real number."""
+    got = _plain(got)
+
+    def walk(g: Any, m: Any) -> Any:
+        if isinstance(m, list):
+            if not isinstance(g, (list, tuple)) or len(g) != len(m):
+                raise StateDictError(
+                    f"state dict entry {key!r} has shape {_describe_shape(got)}, "
+                    f"the model has {_shape(model)}"
+                )
+            return [walk(_plain(x), y) for x, y in zip(g, m)]
+        if isinstance(g, bool) or not isinstance(g, Real):
+            raise StateDictError(
+                f"state dict entry {key!r} holds {reprlib.repr(g)}, not a finite number"
+            )
+        try:
+            x = float(g)
+        except OverflowError:
+            x = math.inf
+        if not math.isfinite(x):
+            raise StateDictError(
+                f"state dict entry {key!r} holds {reprlib.repr(g)}, not a finite number"
+            )
+        return x
+
+    return walk(got, model)
+
+
+def _plain(x: Any) -> Any:
+    """numpy arrays and torch tensors as nested lists (numbers stay numbers)."""
+    return x.tolist() if hasattr(x, "tolist") and not isinstance(x, (Real, str)) else x
+
+
+def _describe_shape(x: Any) -> str:
+    if not isinstance(x, (list, tuple)):
+        return f"[] ({type(x).__name__})"
+    lengths = sorted({len(r) if isinstance(r, (list, tuple)) else 0 for r in x})
+    if lengths == [0]:
+        return f"[{len(x)}]"
+    if len(lengths) > 1:
+        return f"[{len(x)}, ragged rows of lengths {lengths}]"
+    return str([len(x), *lengths])
+
+
 class Sequential(Module):
-    """Modules applied in order: `Sequential(Layer(2, 16), Layer(16, 1))`."""
+    """Modules applied in order: `Sequential(Linear(2, 16), ReLU(), Linear(16, 1))`.
+    Sub-modules are named by position ("0", "1", ...), so the state dict's keys are
+    PyTorch's for the same model (`0.weight`, `2.bias`, ...)."""
+
+    # MLP keeps the names `layers.0.weight`, ... so its checkpoints stay loadable.
+    _child_prefix = ""
 
     def __init__(self, *modules: Module) -> None:
+        for m in modules:
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential takes modules, got {type(m).__name__}")
         self.layers = list(modules)
+
+    def children(self) -> Iterator[tuple[str, Module]]:
+        for i, m in enumerate(self.__dict__.get("layers", ())):
+            yield f"{self._child_prefix}{i}", m
 
     def forward(self, batch: Batch) -> Batch:
         for m in self.layers:
             batch = m.forward(batch)
         return batch
 
+    def append(self, module: Module) -> Sequential:
+        self.layers.append(module)
+        self.relabel()
+        return self
+
     def __getitem__(self, i: int) -> Module:
         return self.layers[i]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
 
     def __len__(self) -> int:
         return len(self.layers)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 
 from nn.layers import Layer
-from nn.module import Module
+from nn.module import Module, Parameter
 
 
 def permute_hidden(model: Module, layer: int, perm: list[int]) -> Module:
@@ -27,13 +27,16 @@ def permute_hidden(model: Module, layer: int, perm: list[int]) -> Module:
     def reorder(v: list) -> list:
         return [v[k] for k in perm]
 
-    first.weight = reorder(first.weight)
+    first.weight = Parameter(reorder(first.weight))
     if first.bias is not None:
-        first.bias = reorder(first.bias)
-    for m in mods[idx[layer] + 1 : idx[layer + 1]]:  # batch norm, activations, dropout
-        for name, value in list(vars(m).items()):
-            if isinstance(value, list) and len(value) == first.nout:
+        first.bias = Parameter(reorder(first.bias))
+    for m in mods[idx[layer] + 1 : idx[layer + 1]]:  # batch norm's per-unit state
+        for name, _ in m.named_tensors(recurse=False):
+            setattr(m, name, Parameter(reorder(getattr(m, name))))
+        for name, value in m.named_buffers(recurse=False):
+            if isinstance(value, list):
                 setattr(m, name, reorder(value))
     nxt: Layer = mods[idx[layer + 1]]  # type: ignore[assignment]
-    nxt.weight = [reorder(row) for row in nxt.weight]
+    nxt.weight = Parameter([reorder(row) for row in nxt.weight])
+    new.relabel()
     return new

@@ -22,5 +22,5 @@ def test_pieces_of_a_hand_made_network() -> None:
 def test_tent_network_doubles_its_pieces_with_each_layer(depth: int) -> None:
     m = tent_network(depth)
     assert linear_pieces(m, (0.0, 1.0), n=4001) == 2**depth
-    assert m([0.5 / 2 ** (depth - 1)])[0].data == pytest.approx(1.0)
+    assert m([0.5 / 2 ** (depth - 1)]).data == pytest.approx(1.0)
     assert len(m.parameters()) == 4 + 6 * (depth - 1) + 3

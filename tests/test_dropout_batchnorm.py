@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -123,9 +124,12 @@ def test_dropout_modes_and_the_classic_form() -> None:
     assert [v.data for v in infer] == [0.5] * 3  # scaled by the keep probability
     assert abs(train_mean - 0.5) < 0.02  # expected training output = inference output
     assert Dropout(0.0)([[1.0, 2.0]]) == [[1.0, 2.0]]
-    for bad in (-0.1, 1.0, 1.5, True):
+    for bad in (-0.1, 1.0000001, 1.5, True, float("nan"), "0.5", np.float32(-0.5)):
         with pytest.raises(ValueError, match="Dropout probability"):
             Dropout(bad)  # type: ignore[arg-type]
+    assert Dropout(np.float32(0.25)).p == 0.25  # numpy scalars are numbers
+    everything = Dropout(1.0, seed=0)([[1.0, 2.0], [3.0, 4.0]])  # PyTorch: p = 1 drops all
+    assert [[v.data for v in row] for row in everything] == [[0.0, 0.0], [0.0, 0.0]]
 
 
 def test_mlp_with_batchnorm_and_dropout_reaches_95_percent_on_moons() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -71,15 +72,21 @@ def test_fused_and_elementary_graphs_agree(x: list[list[float]], seed: int, act:
     assert one.op == act and fused.layers[0]([0.5, -0.5])[0].op == f"dot+{act}"  # type: ignore[index]
 
 
-def test_single_sample_gives_a_flat_list_and_batches_give_batches() -> None:
+def test_one_sample_gives_a_value_or_a_list_and_batches_give_rows() -> None:
     model = MLP(2, [3, 1], seed=0)
     single = model([1.0, 2.0])
-    assert isinstance(single, list) and len(single) == 1 and isinstance(single[0], Value)
+    assert isinstance(single, Value)  # one output: a Value, as micrograd
+    assert isinstance(model(np.array([1.0, 2.0])), Value)  # a 1-D array is one sample
     batch = model([[1.0, 2.0], [0.0, 1.0]])
-    assert len(batch) == 2 and all(len(r) == 1 for r in batch)
-    assert batch[0][0].data == single[0].data
+    assert len(batch) == 2 and all(len(r) == 1 and isinstance(r[0], Value) for r in batch)
+    assert batch[0][0].data == single.data
+    assert [r[0].data for r in model(np.array([[1.0, 2.0], [0.0, 1.0]]))] == [
+        r[0].data for r in batch
+    ]
+    wide = Layer(2, 3, seed=0)([1.0, 2.0])  # several outputs: a list of Values
+    assert isinstance(wide, list) and len(wide) == 3 and all(isinstance(v, Value) for v in wide)
     n = Neuron(2, "tanh", seed=0)
-    assert len(n([1.0, 2.0])) == 1 and len(n.w) == 2 and n.b is not None
+    assert isinstance(n([1.0, 2.0]), Value) and len(n.w) == 2 and n.b is not None
 
 
 def test_wrong_width_is_a_clear_error() -> None:
@@ -117,7 +124,7 @@ def test_state_dict_converts_to_torch_directly() -> None:
         }
     )
     assert seq(torch.tensor([[0.3, -0.7]], dtype=F64)).item() == pytest.approx(
-        model([0.3, -0.7])[0].data, rel=1e-12
+        model([0.3, -0.7]).data, rel=1e-12
     )
     back = {k: v.tolist() for k, v in seq.state_dict().items()}
     other = MLP(2, [4, 1], seed=99)

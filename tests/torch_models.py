@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from nn import MLP, BatchNorm1d, Layer
@@ -45,6 +47,25 @@ def grads_of(model: MLP) -> list[float]:
     return [p.grad for p in model.parameters()]
 
 
-def torch_grads(seq: torch.nn.Sequential) -> list[float]:
-    # torch's parameters() order is weight then bias per Linear, as ours
-    return [g for p in seq.parameters() for g in p.grad.flatten().tolist()]
+def in_our_order(seq: torch.nn.Module, get: Callable[[torch.Tensor], torch.Tensor]) -> list[float]:
+    """`get(parameter)` of every torch parameter, listed in chainrule's `parameters()`
+    order: a Linear unit by unit (its weight row, then its bias), as micrograd; other
+    modules tensor by tensor (torch's order)."""
+    out: list[float] = []
+    for m in seq.modules():
+        if isinstance(m, torch.nn.Linear):
+            w = get(m.weight).tolist()
+            b = get(m.bias).tolist() if m.bias is not None else None
+            for j, row in enumerate(w):
+                out += row + ([b[j]] if b is not None else [])
+        elif not list(m.children()):
+            out += [x for p in m.parameters(recurse=False) for x in get(p).flatten().tolist()]
+    return out
+
+
+def torch_grads(seq: torch.nn.Module) -> list[float]:
+    return in_our_order(seq, lambda p: p.grad)
+
+
+def torch_values(seq: torch.nn.Module) -> list[float]:
+    return in_our_order(seq, lambda p: p.detach())

@@ -1,0 +1,156 @@
+"""micrograd's video lecture (manual `_backward`, its trace and draw_dot, its constructor)
+and PyTorch's small idioms on a `Value`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from engine import Value
+from engine.backprop import order
+from tests.micrograd_style import draw_dot, trace
+from tests.reference import assert_close, leaf
+
+
+def _lecture_neuron(V):  # type: ignore[no-untyped-def]
+    """The lecture's neuron, node by node, with its labels."""
+    x1, x2 = V(2.0, label="x1"), V(0.0, label="x2")
+    w1, w2 = V(-3.0, label="w1"), V(1.0, label="w2")
+    b = V(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, n, b, x1w1x2w2, x2w2, x1w1, x1, x2, w1, w2
+
+
+def test_lecture_manual_backprop_gives_the_lectures_numbers() -> None:
+    o, n, b, x1w1x2w2, x2w2, x1w1, x1, x2, w1, w2 = _lecture_neuron(Value)
+    o.grad = 1.0
+    o._backward()
+    n._backward()
+    b._backward()  # a leaf: nothing to do
+    x1w1x2w2._backward()
+    x2w2._backward()
+    x1w1._backward()
+    # the numbers the lecture shows
+    assert math.isclose(o.data, 0.7071, abs_tol=1e-4)
+    assert math.isclose(n.grad, 0.5, abs_tol=1e-12)
+    assert math.isclose(x1.grad, -1.5, abs_tol=1e-12) and math.isclose(w1.grad, 1.0)
+    assert math.isclose(x2.grad, 0.5, abs_tol=1e-12) and w2.grad == 0.0
+    # and the same as backward() and as PyTorch
+    t = _lecture_neuron(lambda x, label: leaf(x))
+    t[0].backward()
+    for ours, theirs in zip((x1, x2, w1, w2, b), (*t[6:], t[2])):
+        assert_close(ours.grad, theirs.grad, ours.label)
+
+
+def test_backward_of_one_node_is_one_step_of_the_step_through() -> None:
+    o, *_ = _lecture_neuron(Value)
+    steps = list(o.backward_steps())
+    after_steps = [(c.parent, c.parent.grad) for c in steps[1].contributions]
+    o2, n2, *_ = _lecture_neuron(Value)
+    o2.grad = 1.0
+    o2._backward()
+    n2._backward()
+    assert [g for _, g in after_steps] == [p.grad for p in n2.parents]
+
+
+def test_a_micrograd_users_trace_and_draw_dot_see_the_graph() -> None:
+    o, *_ = _lecture_neuron(Value)
+    o.backward()
+    nodes, edges = trace(o)
+    assert nodes == set(order(o))
+    assert edges == {(p, v) for v in order(o) for p in v.parents}
+    source = draw_dot(o).source
+    for v in nodes:
+        assert f"{v.label} | data {v.data:.4f} | grad {v.grad:.4f}" in source
+    assert {v._op for v in nodes} == {"", "*", "+", "tanh"}
+
+
+def test_micrograds_constructor_records_parents_and_op() -> None:
+    a, b = Value(2.0), Value(3.0)
+    c = Value(a.data + b.data, (a, b), "+", label="c")
+    assert c.parents == (a, b) and list(c._prev) == [a, b] and c._op == "+" and c.label == "c"
+    assert not c.is_leaf
+    leaf_ = Value(1.0, (), "", label="d")
+    assert leaf_.is_leaf and leaf_.label == "d"
+    # no derivative was given: backprop says NaN, never a plausible number
+    c.backward()
+    assert math.isnan(a.grad) and math.isnan(b.grad)
+    with pytest.raises(TypeError, match="_children must be Values"):
+        Value(1.0, (1.0,), "+")
+
+
+@pytest.mark.parametrize("scalar", [np.int64(-1), np.float64(-1.0), np.int32(1), np.float32(0.5)])
+def test_numpy_scalar_times_value_is_a_value(scalar: object) -> None:
+    v = Value(3.0)
+    for out in (scalar * v, -scalar * v, v * scalar, scalar + v, scalar - v, scalar / v):  # type: ignore[operator]
+        assert type(out) is Value
+    out = 1 + -scalar * v  # type: ignore[operator]
+    assert type(out) is Value and out.data == 1 - float(scalar) * 3.0  # type: ignore[arg-type]
+
+
+def test_numpy_array_times_value_is_a_clear_error() -> None:
+    with pytest.raises(TypeError, match="ndarray"):
+        np.array([1.0, 2.0]) * Value(3.0)
+
+
+@pytest.mark.parametrize("a", [-1.5, 0.0, 2.0, math.nan])
+@pytest.mark.parametrize("b", [-1.5, 0.0, 2.0])
+def test_comparisons_are_plain_bools_on_data(a: float, b: float) -> None:
+    x, y = Value(a), Value(b)
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    for ours, theirs in (
+        (x < y, ta < tb),
+        (x <= y, ta <= tb),
+        (x > y, ta > tb),
+        (x >= y, ta >= tb),
+        (x < b, ta < b),
+        (a > y, a > tb),
+    ):
+        assert type(ours) is bool and ours == bool(theirs)
+
+
+def test_equality_and_hash_stay_identity() -> None:
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and a == a and len({a, b}) == 2
+
+
+def test_item_abs_float_as_torch() -> None:
+    x = Value(-2.5)
+    y = abs(x)
+    y.backward()
+    t = leaf(-2.5)
+    abs(t).backward()
+    assert y.item() == abs(t).item() and type(y.item()) is float
+    assert float(x) == -2.5 and y.op == "abs" and x.grad == t.grad.item()
+
+
+def test_backward_with_a_seed_as_torch() -> None:
+    x, t = Value(0.7), leaf(0.7)
+    (x * x).tanh().backward(2.5)
+    (t * t).tanh().backward(torch.tensor(2.5, dtype=torch.float64))
+    assert_close(x.grad, t.grad, "seeded backward")
+
+
+def test_step_through_after_backward_shows_this_pass_only() -> None:
+    x, w = Value(2.0, label="x"), Value(-0.75, label="w")
+    y = (x * w).tanh()
+    y.backward()
+    once = (x.grad, w.grad)
+    y.backward()  # leaves accumulate, as PyTorch
+    assert x.grad == 2 * once[0]
+    steps = list(y.backward_steps())
+    assert (x.grad, w.grad) == once
+    last = steps[-1]
+    assert [c.parent.grad for c in last.contributions] == [c.added for c in last.contributions]
