@@ -29,4 +29,6 @@ def test_random_graph_node_by_node(xs: list[float], program: list[tuple[int, int
     their_root.backward()
     for n, (v, t) in enumerate(zip(ours, theirs)):
         assert_close(v.data, t, f"node {n} value")
-        assert_close(v.grad, t.grad, f"node {n} grad")
+        # a gradient is a sum whose order differs between the libraries: when its terms
+        # cancel, what is left is rounding of the terms' size (~1e-16), not an error
+        assert_close(v.grad, t.grad, f"node {n} grad", atol=1e-13)
