@@ -142,11 +142,12 @@ def _backward_graph(root: Value, gradient: float) -> None:
 
     nodes = interior_order(root)
     if not nodes:
-        root.grad += gradient
+        root.grad += float(gradient)
         old = root.grad_value
-        root._grad_value = Value(gradient) if old is None else old + gradient
+        root._grad_value = Value(float(gradient)) if old is None else old + gradient
         return
-    grads = _sweep(nodes, {root: Value(gradient)}, create_graph=True)
+    seed = gradient if isinstance(gradient, Value) else Value(gradient)
+    grads = _sweep(nodes, {root: seed}, create_graph=True)
     for v in order(root):
         g = grads.get(v)
         if g is None:

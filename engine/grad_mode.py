@@ -37,8 +37,13 @@ class no_grad:
     generator runs (not in the caller between `next` calls), as PyTorch does.
     """
 
-    def __init__(self) -> None:
-        self._saved: list[bool] = []
+    def __new__(cls, fn: Callable[..., Any] | None = None) -> Any:
+        # `@no_grad` without parentheses decorates too, as in PyTorch 2
+        self = super().__new__(cls)
+        self._saved = []
+        return self if fn is None else self(fn)
+
+    _saved: list[bool]
 
     def __enter__(self) -> None:
         self._saved.append(mode.enabled)

@@ -112,3 +112,11 @@ def test_concurrent_backward_on_one_graph_never_over_counts() -> None:
         sys.setswitchinterval(old)
     for x, g in zip(xs, once):
         assert abs(x.grad - 40 * g) <= 1e-9 * abs(40 * g)
+
+
+def test_no_grad_without_parentheses_decorates_as_in_torch() -> None:
+    @no_grad
+    def square(x: Value) -> Value:
+        return x * x
+
+    assert square(Value(2.0)).is_leaf and not (Value(2.0) * 2).is_leaf
