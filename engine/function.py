@@ -90,21 +90,21 @@ class Function:
         def rule(parents: tuple[Value, ...], out: Value) -> tuple[Any, ...]:
             return _locals(cls, name, ctx, len(parents), Value(1.0))
 
-        node = new_node(float(data), Op(name, rule, 0, cls), xs, None, db=1.0)
+        local: tuple[float, ...] | None = None
+        if recording:
+            # the numbers now, while a saved output is still forward's result (same number)
+            with no_grad():
+                local = tuple(_number(d) for d in _locals(cls, name, ctx, len(xs), Value(1.0)))
+        node = new_node(float(data), Op(name, rule, 0, cls), xs, local, db=1.0)
         if isinstance(result, Value):
             # a saved output is the node itself, so its derivative is part of the graph
             ctx.saved_values = tuple(node if s is result else s for s in ctx.saved_values)
-        if recording:
-            with no_grad():
-                node._da = tuple(_number(d) for d in _locals(cls, name, ctx, len(xs), 1.0))
         return node
 
 
-def _locals(
-    cls: type[Function], name: str, ctx: Context, n: int, one: Value | float
-) -> tuple[Any, ...]:
+def _locals(cls: type[Function], name: str, ctx: Context, n: int, one: Value) -> tuple[Any, ...]:
     """backward(ctx, 1) as one local derivative per input (None becomes 0)."""
-    grads = cls.backward(ctx, one)  # type: ignore[arg-type]
+    grads = cls.backward(ctx, one)
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != n:

@@ -25,10 +25,10 @@ Storage (why it looks like this): a unary or binary node keeps its parents in th
 `_a`/`_b` and their local derivatives in `_da`/`_db`, so that a node is one allocation.
 An n-ary node (`engine.fused`) keeps a tuple of parents in `_a`, a tuple of inner
 derivatives in `_da` (`None` meaning all ones) and a shared outer factor in `_db`:
-d(out)/dp_i = _db · _da[i]. Only `Value.chain_rule`, `parents` and `local_grads` (and the
-fast loop in `engine.backprop.backward`) decode this. A node refers only to its parents,
-never to its children or itself, so graphs hold no reference cycles and are freed as soon
-as the last reference goes.
+d(out)/dp_i = _db · _da[i]. Only `Value._decode` reads this (and, for speed, the traversal
+and the fast loop in `engine.backprop`, which a test checks against `chain_rule`). A node
+refers only to its parents, never to its children or itself, so graphs hold no reference
+cycles and are freed as soon as the last reference goes.
 """
 
 from __future__ import annotations
@@ -302,15 +302,24 @@ class Value:
         """Name of the op that made this node ("" for a leaf)."""
         return self._op
 
+    def _decode(self) -> tuple[tuple[Value, ...], tuple[Any, ...], float | None]:
+        """The one reader of the compact storage (see the module docstring): the parents,
+        their local derivatives, and an n-ary node's shared outer factor (None for a
+        unary or binary node, whose derivatives are complete)."""
+        a = self._a
+        if a is None:
+            return (), (), None
+        if type(a) is tuple:
+            inner = self._da
+            return a, ((1.0,) * len(a) if inner is None else inner), self._db
+        if self._b is None:
+            return (a,), (self._da,), None
+        return (a, self._b), (self._da, self._db), None
+
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs of the op that made this node, in the order it received them."""
-        a = self._a
-        if a is None:
-            return ()
-        if type(a) is tuple:
-            return a
-        return (a,) if self._b is None else (a, self._b)
+        return self._decode()[0]
 
     @property
     def local_grads(self) -> tuple[float, ...]:
@@ -343,25 +352,15 @@ class Value:
         `upstream` may be a Value. An n-ary node whose shared factor times the upstream is
         0 (an inactive ReLU unit) adds exactly 0 to every parent.
         """
-        a = self._a
-        if a is None:
-            return []
+        parents, inner, outer = self._decode()
         if create_graph:
-            return [(p, d, upstream * d) for p, d in zip(self.parents, self._rule_locals())]
-        if type(a) is tuple:
-            outer, inner = self._db, self._da
-            if inner is None:
-                inner = (1.0,) * len(a)
-            scaled = upstream * outer
-            if scaled == 0.0:
-                return [(p, outer * d, 0.0) for p, d in zip(a, inner)]
-            return [(p, outer * d, scaled * d) for p, d in zip(a, inner)]
-        d = self._da
-        b = self._b
-        if b is None:
-            return [(a, d, upstream * d)]
-        db = self._db
-        return [(a, d, upstream * d), (b, db, upstream * db)]
+            return [(p, d, upstream * d) for p, d in zip(parents, self._rule_locals())]
+        if outer is None:
+            return [(p, d, upstream * d) for p, d in zip(parents, inner)]
+        scaled = upstream * outer
+        if scaled == 0.0:
+            return [(p, outer * d, 0.0) for p, d in zip(parents, inner)]
+        return [(p, outer * d, scaled * d) for p, d in zip(parents, inner)]
 
     def _rule_locals(self) -> tuple[Any, ...]:
         """The local derivatives from the op's rule at the parent Values (graphs)."""
