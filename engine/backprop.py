@@ -141,11 +141,6 @@ def _backward_graph(root: Value, gradient: float) -> None:
     from engine.value import Value
 
     nodes = interior_order(root)
-    if not nodes:
-        root.grad += float(gradient)
-        old = root.grad_value
-        root._grad_value = Value(float(gradient)) if old is None else old + gradient
-        return
     seed = gradient if isinstance(gradient, Value) else Value(gradient)
     grads = _sweep(nodes, {root: seed}, create_graph=True)
     for v in order(root):
@@ -154,11 +149,10 @@ def _backward_graph(root: Value, gradient: float) -> None:
             g = Value(0.0)
         if v.is_leaf:
             old = v.grad_value
-            g = g if old is None else old + g
-            v.grad = g.data if old is not None else v.grad + g.data
+            v.grad += g.data
+            v._set_grad_value(g if old is None else old + g)
         else:
             v.grad = g.data
-        v._grad_value = g
 
 
 def _sweep(nodes: list[Value], grads: dict[Value, Any], create_graph: bool) -> dict[Value, Any]:

@@ -72,6 +72,7 @@ class Op(str):
     rule: Callable[..., Any] | None
     arity: int
     function: Any  # the engine.Function subclass that made the node, if any
+    grad_value: Any  # on a leaf's (empty) name: its gradient as a Value (create_graph)
 
     def __new__(
         cls, name: str, rule: Callable[..., Any] | None, arity: int = 1, function: Any = None
@@ -255,7 +256,7 @@ class Value:
     holding equal numbers are still two nodes.
     """
 
-    __slots__ = ("_a", "_b", "_da", "_db", "_grad_value", "_op", "data", "grad", "label")
+    __slots__ = ("_a", "_b", "_da", "_db", "_op", "data", "grad", "label")
 
     data: float
     grad: float
@@ -266,7 +267,6 @@ class Value:
     _b: Value | None
     _da: Any  # float | tuple[float, ...] | None: local derivative(s)
     _db: float
-    _grad_value: Value  # set by backward(create_graph=True) only
 
     # numpy scalars and arrays defer to our reflected operators: np.int64(2) * Value(3) is
     # a Value, never numpy broadcasting over the Value as an object.
@@ -336,9 +336,18 @@ class Value:
 
     @property
     def grad_value(self) -> Value | None:
-        """The gradient as a `Value` after `backward(create_graph=True)` (None before):
-        its graph can be differentiated again. `.grad` holds its number."""
-        return getattr(self, "_grad_value", None)
+        """A leaf's gradient as a `Value` after `backward(create_graph=True)` (None before;
+        None on interior nodes, as PyTorch keeps `.grad` on leaves): its graph can be
+        differentiated again. `.grad` holds its number."""
+        return getattr(self._op, "grad_value", None) if self._a is None else None
+
+    def _set_grad_value(self, g: Value) -> None:
+        # Kept on the leaf's op name (a leaf has no op, so its name is free to carry it),
+        # not in a slot of its own: a slot would cost 8 bytes (16 with alignment) on
+        # every node of every graph for a feature only leaves of a few graphs use.
+        op = Op(self._op, None, 0)
+        op.grad_value = g
+        self._op = op
 
     def chain_rule(
         self, upstream: Number, create_graph: bool = False
@@ -541,8 +550,10 @@ class Value:
         another (a lock), so none over-counts.
 
         With `create_graph=True` the gradients are also built as Values whose graph can
-        be differentiated again: each node's `grad_value` (accumulating on leaves, like
-        `.grad`), while `.grad` keeps its number.
+        be differentiated again: each leaf's `grad_value` (accumulating, like `.grad`),
+        while `.grad` keeps its number (interior nodes too). As in PyTorch, a leaf then
+        refers to its gradient's graph, which refers to the leaf: `zero_grad()` or
+        `engine.grad` (which stores nothing) avoid keeping that cycle alive.
         """
         backprop.backward(self, gradient, create_graph)
 
@@ -554,9 +565,12 @@ class Value:
         return backprop.steps(self)
 
     def zero_grad(self) -> None:
-        """Set grad to 0 on this node and everything it depends on."""
+        """Set grad to 0 on this node and everything it depends on (and drop leaves'
+        `grad_value`, which, as in PyTorch, refers back to the leaf: a cycle)."""
         for v in backprop.order(self):
             v.grad = 0.0
+            if v._a is None and type(v._op) is Op:
+                v._op = str(v._op)
 
 
 def new_node(

@@ -150,6 +150,7 @@ def test_hessian_of_a_small_mlp_loss_matches_torch() -> None:
             assert_close(row[j], ref, f"H[{i}][{j}]", rtol=RTOL, atol=1e-14)
 
 
+@pytest.mark.filterwarnings("ignore:Using backward")
 def test_backward_create_graph_leaves_differentiable_grads() -> None:
     x, t = Value(0.3), leaf(0.3)
     (x.tanh() * x).backward(create_graph=True)
@@ -170,3 +171,20 @@ def test_grad_touches_no_grad_field_and_checks_its_arguments() -> None:
         engine.grad(y, [Value(1.0)])
     with pytest.raises(ValueError, match="grad_outputs"):
         engine.grad(y, [x], grad_outputs=[1.0, 2.0])
+
+
+@pytest.mark.filterwarnings("ignore:Using backward")
+def test_create_graph_backward_accumulates_on_leaves_as_torch() -> None:
+    x, t = Value(0.4), leaf(0.4)
+    y, yt = (x * x * x).tanh(), torch.tanh(t * t * t)
+    y.backward(create_graph=True)
+    y.backward(create_graph=True)
+    yt.backward(create_graph=True)
+    yt.backward(create_graph=True)
+    assert x.grad_value is not None and y.grad_value is None  # leaves only, as torch
+    assert_close(x.grad, t.grad, "accumulated first derivative")
+    (second,) = engine.grad(x.grad_value, [x])
+    (second_t,) = torch.autograd.grad(t.grad, [t])
+    assert_close(second, second_t, "accumulated second derivative", rtol=RTOL)
+    y.zero_grad()
+    assert x.grad == 0.0 and x.grad_value is None and x.op == ""
