@@ -122,6 +122,12 @@ class Layer(Module):
                 yield f"{prefix}bias.{j}", self.bias[j]
 
     @property
+    def neurons(self) -> list[Neuron]:
+        """The units as micrograd's `Neuron`s (`layer.neurons[0].w[1]`), sharing this
+        layer's Values: a change through either shows in both."""
+        return [Neuron.unit_of(self, j) for j in range(self.nout)]
+
+    @property
     def in_features(self) -> int:
         return self.nin
 
@@ -172,6 +178,16 @@ class Neuron(Layer):
         self, nin: int, activation: str | bool | Activation | None = None, **kwargs: Any
     ) -> None:
         super().__init__(nin, 1, activation, **kwargs)
+
+    @classmethod
+    def unit_of(cls, layer: Layer, j: int) -> Neuron:
+        """Unit j of `layer` as a Neuron made of the same Values (nothing is drawn or
+        relabelled: the Values keep their network labels)."""
+        unit = cls.__new__(cls)
+        state = {k: v for k, v in vars(layer).items() if k not in ("weight", "bias")}
+        unit.__dict__.update(state, nout=1, weight=Parameter([layer.weight[j]]))
+        unit.__dict__["bias"] = None if layer.bias is None else Parameter([layer.bias[j]])
+        return unit
 
     @property
     def w(self) -> list[Value]:
