@@ -212,5 +212,5 @@ def test_a_module_written_as_in_pytorch() -> None:
     expected = ref(torch.tensor(X, dtype=F64))
     for i in range(2):
         assert_close(rows[i][0].data, expected[i, 0], f"row {i}", rtol=1e-12, atol=1e-15)
-    assert net(X[1]).data == pytest.approx(rows[1][0].data, rel=1e-15)  # one sample: a Value
+    assert net(X[1]).data == pytest.approx(rows[1][0].data, rel=1e-13)  # one sample: a Value
     assert len(net.parameters()) == 8 * 3 + 9
