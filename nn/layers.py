@@ -185,6 +185,7 @@ class Neuron(Layer):
         relabelled: the Values keep their network labels)."""
         unit = cls.__new__(cls)
         state = {k: v for k, v in vars(layer).items() if k not in ("weight", "bias")}
+        state["_parameters"] = ["weight", "bias"]  # its own list: the views stay apart
         unit.__dict__.update(state, nout=1, weight=Parameter([layer.weight[j]]))
         unit.__dict__["bias"] = None if layer.bias is None else Parameter([layer.bias[j]])
         return unit
