@@ -1,53 +1,65 @@
-# chainrule: `make demo` sets everything up and runs the main job; `make test` sets up and
-# runs the whole suite (lint, types, tests, notebooks). Both work on a fresh Debian machine.
+# chainrule: `make demo` installs only what the demo needs and runs it; `make test` adds the
+# test tools and runs the whole suite (lint, types, tests, notebooks). Both work on a fresh
+# Debian machine.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
+TEST_STAMP := $(VENV)/.installed-test
 OUT    ?= out
-LINTED := engine nn viz tests benchmarks notebooks/build.py docs/make_images.py
+PORT   ?= 8000
+LINTED := engine nn viz chainrule tests benchmarks notebooks/*.py docs/make_images.py
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# (this machine's pip config names local indexes that may be absent: hide that noise only)
+QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: setup system demo test lint bench notebooks notebooks-build clean
+.PHONY: setup demo playground test lint bench notebooks notebooks-build clean
 
-setup: $(STAMP)
+setup: $(TEST_STAMP)
 
-# Debian packages: graphviz for the real `dot`, chromium to test the HTML stepper.
-system:
-	@command -v dot >/dev/null && command -v chromium >/dev/null || { \
-	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium >/dev/null; }
-
-$(STAMP): pyproject.toml
-	$(MAKE) system
+# The demo: the library and its four dependencies (numpy, graphviz, matplotlib, tqdm) and
+# Debian's graphviz for the real `dot`. No torch, test or lint tools.
+$(DEMO_STAMP): pyproject.toml
+	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && $(APT_INSTALL) graphviz >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
-	# (this machine's pip config names local indexes that may be absent: hide that noise only)
-	$(BIN)/pip install -q -e '.[test,bench,notebooks]' 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(BIN)/pip install -q -e . $(QUIET_PIP)
+	touch $(DEMO_STAMP)
+
+# The tests: torch (the reference), hypothesis, ruff, mypy, playwright, Jupyter, and
+# Debian's chromium for the stepper's page.
+$(TEST_STAMP): $(DEMO_STAMP)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(APT_INSTALL) chromium >/dev/null; }
+	$(BIN)/pip install -q -e '.[test,bench,notebooks]' $(QUIET_PIP)
 	$(BIN)/python -c "import torch, micrograd, graphviz, playwright, nbclient, hypothesis; \
 	  assert torch.__version__.startswith('2.13.0'), torch.__version__"
-	touch $(STAMP)
+	touch $(TEST_STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/chainrule demo --out $(OUT)
 
-lint: $(STAMP)
+# The interactive playground in a browser (http://127.0.0.1:$(PORT)).
+playground: $(DEMO_STAMP)
+	$(BIN)/chainrule playground --port $(PORT)
+
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 
-test: $(STAMP) lint
+test: $(TEST_STAMP) lint
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.run
 
-notebooks: $(STAMP)
+notebooks: $(TEST_STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-# Re-run the lessons and save them with their outputs (after changing notebooks/build.py).
-notebooks-build: $(STAMP)
+# Build each lesson's notebook from its source notebooks/NN_name.py, run it, save the outputs.
+notebooks-build: $(TEST_STAMP)
 	$(BIN)/python notebooks/build.py
 
 clean:

@@ -12,6 +12,7 @@ also work, but the number costs ~36 bytes a node; the search costs ~70 ns.)
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -88,8 +89,21 @@ def _seed(root: Value) -> list[Value]:
     return nodes
 
 
+# One backward pass at a time, in every thread: two passes over a shared graph would
+# zero and add into the same interior grads, and leaves would receive more than their due.
+# A global lock is simplest and passes never run in parallel anyway (the GIL).
+_lock = threading.RLock()
+
+
 def backward(root: Value) -> None:
-    """Fill in d root/d v for every node v that root depends on."""
+    """Fill in d root/d v for every node v that root depends on.
+
+    Thread-safe: concurrent calls (on one graph or several) run one after another."""
+    with _lock:
+        _backward(root)
+
+
+def _backward(root: Value) -> None:
     nodes = _seed(root)
     for v in nodes:
         a = v._a

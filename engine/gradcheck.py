@@ -7,6 +7,7 @@ whose error is O(ε²): an oracle that shares no code with `backward()`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,16 @@ class GradcheckResult:
     @property
     def ok(self) -> bool:
         return self.worst_error <= 0.0
+
+
+def _excess(analytic: float, numeric: float, atol: float, rtol: float) -> float:
+    """|analytic - numeric| beyond the tolerance; <= 0 passes. A NaN or infinite gradient
+    passes only where the numeric one is the same NaN or infinity (a NaN must never be
+    skipped as `max` would skip it)."""
+    if math.isfinite(analytic) and math.isfinite(numeric):
+        return abs(analytic - numeric) - (atol + rtol * abs(numeric))
+    same = analytic == numeric or (analytic != analytic and numeric != numeric)
+    return 0.0 if same else math.inf
 
 
 def gradcheck(
@@ -64,7 +75,7 @@ def gradcheck(
         plus[i] += eps
         minus[i] -= eps
         numeric.append((at(plus) - at(minus)) / (2 * eps))
-    errors = [abs(a - n) - (atol + rtol * abs(n)) for a, n in zip(analytic, numeric)]
+    errors = [_excess(a, n, atol, rtol) for a, n in zip(analytic, numeric)]
     worst = max(range(len(errors)), key=errors.__getitem__) if errors else 0
     result = GradcheckResult(analytic, tuple(numeric), worst, errors[worst] if errors else 0.0)
     if raise_exception and not result.ok:

@@ -22,7 +22,8 @@ from numbers import Real
 from operator import mul
 from typing import Any, Union
 
-from engine import backprop, grad_mode
+from engine import backprop
+from engine.grad_mode import mode as _grad_mode
 
 Operand = Union["Value", int, float]
 
@@ -47,8 +48,10 @@ def _as_float(data: object) -> float:
 
 
 def relu(x: float) -> tuple[float, float]:
-    """relu(x) = max(0, x); d/dx = 1 if x > 0 else 0 (0 at x = 0, as PyTorch)."""
-    return (x, 1.0) if x > 0.0 else (0.0, 0.0)
+    """relu(x) = max(0, x); d/dx = 1 if x > 0 else 0 (0 at x = 0, as PyTorch).
+
+    NaN stays NaN with slope 1, as PyTorch's (it masks only x <= 0)."""
+    return (0.0, 0.0) if x <= 0.0 else (x, 1.0)
 
 
 def tanh(x: float) -> tuple[float, float]:
@@ -165,6 +168,10 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def __bool__(self) -> bool:
+        """False only for 0.0, as `bool(torch.tensor(0.))` (NaN is True)."""
+        return self.data != 0.0
+
     # --- binary operators: value and local derivatives side by side -----------------
     def __add__(self, other: Operand) -> Value:
         """d(a+b)/da = 1, d(a+b)/db = 1."""
@@ -243,19 +250,19 @@ class Value:
         return _node(e, "exp", self, e)
 
     def log(self) -> Value:
-        """Natural log; d ln x/dx = 1/x. x <= 0 raises ValueError."""
+        """Natural log; d ln x/dx = 1/x. x <= 0 raises ValueError; NaN gives NaN."""
         x = self.data
-        if not x > 0.0:
+        if x <= 0.0:
             raise ValueError(f"log: input must be positive, got {x!r}")
         return _node(math.log(x), "log", self, 1.0 / x)
 
     def sqrt(self) -> Value:
-        """d √x/dx = 1/(2√x) (inf at 0, as PyTorch). x < 0 raises ValueError."""
+        """d √x/dx = 1/(2√x) (±inf at ±0, as PyTorch). x < 0 raises ValueError."""
         x = self.data
         if x < 0.0:
             raise ValueError(f"sqrt: input must be non-negative, got {x!r}")
         r = math.sqrt(x)
-        return _node(r, "sqrt", self, 0.5 / r if r else math.inf)
+        return _node(r, "sqrt", self, 0.5 / r if r else math.copysign(math.inf, r))
 
     def abs(self) -> Value:
         """d|x|/dx = sign(x), 0 at x = 0 (as PyTorch)."""
@@ -289,6 +296,8 @@ class Value:
 
         Seeds self.grad = 1, recomputes interior gradients from zero, and adds into
         leaves (a second call adds the same amounts again, as PyTorch accumulates).
+        Concurrent calls from several threads run one after another (a lock), so none
+        over-counts.
         """
         backprop.backward(self)
 
@@ -311,7 +320,7 @@ def _node(data: float, op: str, a: Any, da: Any, b: Value | None = None, db: flo
     out.grad = 0.0
     out.label = ""
     out._op = op
-    if grad_mode.enabled:
+    if _grad_mode.enabled:
         out._a = a
         out._da = da
         out._b = b
@@ -328,7 +337,7 @@ def _lift(x: Operand) -> Value:
 
 
 def _power(x: float, n: float) -> float:
-    if x < 0.0 and n != int(n):
+    if x < 0.0 and math.isfinite(n) and not n.is_integer():
         raise ValueError(f"pow: negative base {x!r} to the fractional power {n!r} is not real")
     if x == 0.0 and n < 0.0:
         raise ZeroDivisionError(f"pow: zero base to the negative power {n!r}")
@@ -438,9 +447,15 @@ def logsumexp(values: Sequence[Operand]) -> Value:
     ps = tuple(v if type(v) is Value else _lift(v) for v in values)
     if not ps:
         raise ValueError("logsumexp: needs at least one value")
-    m = max(p.data for p in ps)
-    lse = m + math.log(sum(math.exp(p.data - m) for p in ps))
-    inner = tuple(math.exp(p.data - lse) for p in ps)
+    ds = [p.data for p in ps]
+    m = max(ds)
+    if math.isinf(m) or m != m:
+        # +inf, or every value -inf: shifting by m would give inf - inf = NaN. PyTorch's
+        # result is m itself (NaN if any value is NaN).
+        lse = math.nan if any(d != d for d in ds) else m
+    else:
+        lse = m + math.log(sum(math.exp(d - m) for d in ds))
+    inner = tuple(math.exp(d - lse) for d in ds)
     return _node(lse, "logsumexp", ps, inner, db=1.0)
 
 

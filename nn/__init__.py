@@ -29,8 +29,8 @@ from nn.losses import (
 )
 from nn.module import Module, Parameter, Sequential, StateDictError
 from nn.optim import SGD, Adam, Optimizer
+from nn.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, MultiStepLR, StepLR
 from nn.regularization import l1_penalty, l2_penalty
-from nn.schedulers import CosineAnnealingLR, ExponentialLR, LRScheduler, MultiStepLR, StepLR
 from nn.train import History, accuracy, evaluate, fit
 
 __all__ = [

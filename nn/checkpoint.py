@@ -1,15 +1,27 @@
-"""Checkpoints as JSON: never pickle (loading a pickle runs code from the file).
+"""Checkpoints as strict JSON: never pickle (loading a pickle runs code from the file).
 
-save(model, "best.json")   # atomic: a temp file in the same folder, then rename
-load(model, "best.json")   # checks everything first; a bad file changes nothing
+    save(model, "best.json")   # atomic: a temp file beside the target, then rename
+    load(model, "best.json")   # checks everything first; a bad file changes nothing
+
+Files written here are strict JSON (RFC 8259: no NaN or Infinity tokens), so any JSON
+reader, a browser's `JSON.parse` included, reads them. A checkpoint refuses to save a
+non-finite weight; `write_json` (used for histories) writes a non-finite number as `null`.
+
+Saving writes the target of a symlink (the link stays a link), gives a new file the mode
+the umask allows (0666 less the umask, as `open()` would) and keeps an existing file's
+mode. The data goes to `.NAME.PID.chainrule-tmp` beside the target, is flushed to disk,
+then renamed over it, so a save that is killed midway leaves the old file intact; the
+next save removes temp files left by processes that no longer run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import math
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +29,13 @@ from nn.module import Module
 
 FORMAT = "chainrule-checkpoint"
 VERSION = 1
+MAX_INT_DIGITS = 18  # a checkpoint's integers are counters: anything longer is corrupt
+TMP_SUFFIX = ".chainrule-tmp"
+KEYS = {"format", "version", "model", "state", "extra"}  # every checkpoint has all five
 
 
 class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded into this model; the model is unchanged."""
+    """A checkpoint that cannot be saved or loaded; the model (and the file) unchanged."""
 
 
 def _finite(x: Any) -> Any:
@@ -31,9 +46,71 @@ def _finite(x: Any) -> Any:
     return x
 
 
-def save(model: Module, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:
-    """Write the model's state dict (and JSON-ready `extra`, e.g. the epoch) to `path`."""
+def _nulls(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, (list, tuple)):
+        return [_nulls(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _nulls(v) for k, v in x.items()}
+    return x
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _remove_stale_tmp(target: Path) -> None:
+    """Delete `.NAME.PID.*` temp files of `target` whose process is gone (killed mid-save)."""
+    prefix = f".{target.name}."
+    for f in target.parent.glob(f"{glob.escape(prefix)}*{TMP_SUFFIX}"):
+        pid = f.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            f.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` to `path` so that readers see the old file or the new one, never half.
+
+    A symlink's target is written (the link stays); a new file gets the umask's mode, an
+    existing one keeps its mode. Returns the path as given."""
     path = Path(path)
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_tmp(target)
+    tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_SUFFIX}"
+    # os.open applies the umask to 0o666 exactly as open() does for a new file
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileNotFoundError):  # keep an existing file's mode
+            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 1) -> Path:
+    """Write `obj` as strict JSON, atomically; non-finite numbers become `null`."""
+    return write_text_atomic(path, json.dumps(_nulls(obj), indent=indent, allow_nan=False))
+
+
+def save(model: Module, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:
+    """Write the model's state dict (and JSON-ready `extra`, e.g. the epoch) to `path`.
+
+    Raises CheckpointError (the file unchanged) for a non-finite weight or an `extra`
+    that is not strict JSON."""
     state = {k: _finite(v) for k, v in model.state_dict().items()}
     doc = {
         "format": FORMAT,
@@ -42,44 +119,85 @@ def save(model: Module, path: str | os.PathLike[str], extra: dict[str, Any] | No
         "state": state,
         "extra": extra or {},
     }
-    text = json.dumps(doc, allow_nan=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        text = json.dumps(doc, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"cannot save this checkpoint as JSON: {e}") from None
+    return write_text_atomic(path, text)
+
+
+def _parse_int(s: str) -> int:
+    if len(s.lstrip("-")) > MAX_INT_DIGITS:
+        raise CheckpointError(f"an integer with {len(s.lstrip('-'))} digits (corrupt file?)")
+    return int(s)
+
+
+def _parse_float(s: str) -> float:
+    x = float(s)
+    if not math.isfinite(x):  # 1e999 reads as inf
+        raise CheckpointError(f"the number {s[:40]} is out of range")
+    return x
+
+
+def _parse_constant(s: str) -> Any:
+    raise CheckpointError(f"{s} is not JSON (a checkpoint holds finite numbers only)")
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The checked checkpoint document (format, version, state, extra)."""
+    """The checked checkpoint document (format, version, state, extra).
+
+    Everything that is not a well-formed checkpoint is CheckpointError with a message:
+    bytes that are not UTF-8, invalid or truncated JSON, NaN/Infinity tokens, numbers out
+    of range, nesting deeper than the parser's recursion limit, a missing part."""
     try:
-        doc = json.loads(Path(path).read_text())
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the checkpoint: {e.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CheckpointError(
+            f"{path}: not a chainrule checkpoint (not UTF-8 text: byte {e.start})"
+        ) from None
+    try:
+        doc = json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
     except json.JSONDecodeError as e:
         raise CheckpointError(f"{path}: not a chainrule checkpoint (invalid JSON: {e})") from None
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: not a valid checkpoint: {e}") from None
+    except (RecursionError, MemoryError):
+        raise CheckpointError(f"{path}: not a valid checkpoint: nested too deeply") from None
+    except ValueError as e:  # e.g. Python's limit on integer digits
+        raise CheckpointError(f"{path}: not a valid checkpoint: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a chainrule checkpoint (no format marker)")
     if doc.get("version") != VERSION:
         raise CheckpointError(
             f"{path}: checkpoint format version {doc.get('version')!r}, expected {VERSION}"
         )
-    if not isinstance(doc.get("state"), dict):
-        raise CheckpointError(f"{path}: checkpoint has no state")
+    missing, unknown = sorted(KEYS - set(doc)), sorted(set(doc) - KEYS)
+    if missing or unknown:
+        raise CheckpointError(
+            f"{path}: checkpoint keys do not fit: missing {missing}, unknown {unknown}"
+        )
+    for key, kind in (("state", dict), ("extra", dict), ("model", str)):
+        if not isinstance(doc[key], kind):
+            raise CheckpointError(f"{path}: checkpoint's {key!r} is not a JSON {kind.__name__}")
     return doc
 
 
 def load(model: Module, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load a checkpoint into `model`; returns its `extra`. Raises CheckpointError naming
-    the problem (wrong file, version, names or shapes), leaving the model unchanged."""
+    the problem (wrong file, version, names, shapes or values), leaving the model
+    unchanged."""
     doc = read(path)
     try:
         model.load_state_dict(doc["state"])
-    except ValueError as e:
+    except (ValueError, TypeError, OverflowError) as e:
         raise CheckpointError(f"{path}: {e}") from None
     return doc["extra"]

@@ -1,0 +1,218 @@
+"""Checkpoints: strict JSON out; anything malformed in is CheckpointError, model unchanged;
+saving is atomic, keeps symlinks and file modes, and leaves no temp files behind."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nn import MLP, CheckpointError, History, load, save
+from nn.checkpoint import TMP_SUFFIX, read, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _strict(text: str) -> object:
+    """Parse as RFC 8259 JSON: NaN and Infinity are not JSON."""
+
+    def refuse(token: str) -> None:
+        raise ValueError(f"{token} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _model() -> MLP:
+    return MLP(2, [3, 1], seed=0, batchnorm=True)
+
+
+def _refused(path: Path, words: str) -> None:
+    model = _model()
+    before = model.state_dict()
+    with pytest.raises(CheckpointError, match=words):
+        load(model, path)
+    assert model.state_dict() == before
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    return save(MLP(2, [3, 1], seed=1, batchnorm=True), tmp_path / "good.json", {"epoch": 2})
+
+
+def test_non_utf8_bytes_are_refused(good: Path) -> None:
+    good.write_bytes(good.read_bytes().replace(b'"format"', b'"form\xff\xfet"'))
+    _refused(good, "not UTF-8")
+
+
+def test_a_400_digit_integer_is_refused(good: Path) -> None:
+    doc = json.loads(good.read_text())
+    text = json.dumps(doc).replace('"epoch": 2', '"epoch": ' + "9" * 400)
+    good.write_text(text)
+    _refused(good, "400 digits")
+    weight = json.dumps(doc).replace(str(doc["state"]["layers.0.bias"][0]), "1" * 400, 1)
+    good.write_text(weight)
+    _refused(good, "400 digits")
+
+
+def test_100000_deep_nesting_is_refused(good: Path) -> None:
+    doc = good.read_text()
+    good.write_text(doc[:-1] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    _refused(good, "nested too deeply")
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_refused(good: Path, token: str) -> None:
+    doc = json.loads(good.read_text())
+    first = doc["state"]["layers.0.bias"][0]
+    good.write_text(json.dumps(doc).replace(repr(first), token, 1))
+    _refused(good, "not JSON|out of range")
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.floats(0.0, 0.999))
+def test_a_truncated_file_is_refused(good: Path, cut: float) -> None:
+    data = good.read_bytes()
+    bad = good.with_name("cut.json")
+    bad.write_bytes(data[: int(len(data) * cut)])
+    _refused(bad, "not a chainrule checkpoint")
+
+
+def test_a_missing_file_is_a_checkpoint_error(tmp_path: Path) -> None:
+    _refused(tmp_path / "nope.json", "cannot read")
+
+
+def test_written_files_are_strict_json(tmp_path: Path) -> None:
+    path = save(_model(), tmp_path / "m.json", {"best": 0.5})
+    assert _strict(path.read_text())["extra"] == {"best": 0.5}  # type: ignore[index]
+    hist = History(train_loss=[1.0], val_loss=[math.inf], update_ratio={"w": [math.inf, 0.1]})
+    write_json(tmp_path / "h.json", hist.to_dict())
+    back = _strict((tmp_path / "h.json").read_text())
+    assert back["val_loss"] == [None] and back["update_ratio"] == {"w": [None, 0.1]}  # type: ignore[index]
+    with pytest.raises(CheckpointError, match="JSON"):
+        save(_model(), tmp_path / "m.json", {"best": math.nan})
+    assert _strict(path.read_text())["extra"] == {"best": 0.5}  # type: ignore[index]
+
+
+def test_saving_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    target = save(_model(), tmp_path / "real.json")
+    link = tmp_path / "link.json"
+    link.symlink_to(target.name)
+    model = MLP(2, [3, 1], seed=5, batchnorm=True)
+    save(model, link)
+    assert link.is_symlink() and os.readlink(link) == "real.json"
+    other = _model()
+    load(other, target)
+    assert other.state_dict() == model.state_dict()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_a_new_file_gets_the_umask_mode_and_an_old_one_keeps_its_mode(
+    tmp_path: Path, umask: int
+) -> None:
+    old = os.umask(umask)
+    try:
+        path = save(_model(), tmp_path / "new.json")
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+        path.chmod(0o640)
+        save(_model(), path)
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_stale_temp_files_of_dead_processes_are_removed_on_the_next_save(tmp_path: Path) -> None:
+    path = save(_model(), tmp_path / "m.json")
+    stale = tmp_path / f".m.json.{_dead_pid()}.abcd{TMP_SUFFIX}"
+    live = tmp_path / f".m.json.{os.getppid()}.abcd{TMP_SUFFIX}"  # a process that runs
+    other = tmp_path / f".n.json.{_dead_pid()}.abcd{TMP_SUFFIX}"  # another file's
+    for f in (stale, live, other):
+        f.write_text("{")
+    save(_model(), path)
+    assert not stale.exists() and live.exists() and other.exists()
+
+
+SAVER = """
+import sys
+from nn import MLP, save
+models = [MLP(2, [64, 64, 1], seed=s) for s in (1, 2)]
+print("ready", flush=True)
+i = 0
+while True:
+    save(models[i % 2], sys.argv[1], {"seed": 1 + i % 2})
+    i += 1
+"""
+
+
+def test_a_save_killed_midway_leaves_the_old_file_intact(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    save(MLP(2, [64, 64, 1], seed=1), path, {"seed": 1})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for k in range(6):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE, env=env, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        time.sleep(0.01 + 0.013 * k)  # land at different points of a save
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        doc = read(path)  # never half a file
+        seed = doc["extra"]["seed"]
+        model = MLP(2, [64, 64, 1], seed=0)
+        load(model, path)
+        assert model.state_dict() == MLP(2, [64, 64, 1], seed=seed).state_dict()
+    save(MLP(2, [64, 64, 1], seed=1), path)  # cleans whatever the kills left
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def _drop(doc: dict, key: str) -> None:
+    del doc[key]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: _drop(d, "extra"), r"missing \['extra'\]"),
+        (lambda d: _drop(d, "model"), r"missing \['model'\]"),
+        (lambda d: d.update(more=1), r"unknown \['more'\]"),
+        (lambda d: d.update(extra=[1]), "extra"),
+        (lambda d: d["state"].update({"layers.0.weight": [[1, 2], [3, 4, 5], [6, 7]]}), "weight"),
+        (lambda d: d["state"]["layers.1.running_var"].__setitem__(0, -1.0), "running_var"),
+        (lambda d: d["state"].update({"layers.1.num_batches_tracked": 2.5}), "num_batches"),
+        (lambda d: _drop(d["state"], "layers.3.bias"), "layers.3.bias"),
+    ],
+    ids=[
+        "no extra",
+        "no model",
+        "unknown key",
+        "extra a list",
+        "ragged",
+        "negative var",
+        "fractional count",
+        "missing tensor",
+    ],
+)
+def test_anything_invalid_is_refused_before_the_model_changes(
+    good: Path,
+    change,
+    words: str,  # type: ignore[no-untyped-def]
+) -> None:
+    doc = json.loads(good.read_text())
+    change(doc)
+    good.write_text(json.dumps(doc))
+    _refused(good, words)
