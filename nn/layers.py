@@ -13,6 +13,7 @@ unless told otherwise); `MLP(2, [16, 16, 1])` is micrograd's too (last layer lin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -89,8 +90,13 @@ class Layer(Module):
         fused: bool = True,
         seed: Seed = None,
     ) -> None:
-        if nin < 1 or nout < 1:
-            raise ValueError(f"Layer needs at least one input and one output, got {nin}, {nout}")
+        if not all(
+            isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in (nin, nout)
+        ):
+            raise ValueError(
+                f"Layer needs at least one input and one output, got {nin!r}, {nout!r}"
+            )
+        nin, nout = int(nin), int(nout)
         if activation is not None and nonlin is not None:
             raise TypeError("give either activation or micrograd's nonlin, not both")
         chosen = activation if activation is not None else nonlin
