@@ -214,3 +214,13 @@ def test_a_module_written_as_in_pytorch() -> None:
         assert_close(rows[i][0].data, expected[i, 0], f"row {i}", rtol=1e-12, atol=1e-15)
     assert net(X[1]).data == pytest.approx(rows[1][0].data, rel=1e-13)  # one sample: a Value
     assert len(net.parameters()) == 8 * 3 + 9
+
+
+def test_moved_names_still_import_and_submodules_are_reachable() -> None:
+    from nn import make_circles as moved
+    from nn import permute_hidden, train_val_split, weight_vector  # noqa: F401
+
+    assert moved is make_circles and "make_circles" not in nn.__all__
+    assert nn.analysis.linear_pieces is not None and nn.symmetry.permute_hidden is permute_hidden
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        nn.nothing  # type: ignore[attr-defined]  # noqa: B018
