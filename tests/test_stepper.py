@@ -217,3 +217,12 @@ def test_every_parameter_of_a_network_is_drawn_once_under_its_own_label() -> Non
         src = draw_dot(loss, params=m.parameters(), group_params=group, max_nodes=2000).source
         for label in labels:
             assert len(re.findall(rf">(<B>)?{re.escape(label)}(</B>)?<", src)) == 1, label
+
+
+def test_a_leaf_root_is_one_frame_and_fixed_options_are_refused(tmp_path: Path) -> None:
+    x = Value(3.0, label="x")
+    data = _page_data(stepper_html(x, tmp_path / "leaf.html"))
+    assert data["steps"] == [] and data["grads"] == [[0, "grad 1"]] and x.grad == 1.0
+    with pytest.raises(TypeError, match="collapse"):
+        stepper_html(x * 2, tmp_path / "s.html", collapse=[])
+    assert not (tmp_path / "s.html").exists()

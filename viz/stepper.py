@@ -136,6 +136,8 @@ def _walk(root: Value, nodes: list[Value], visit: Callable[[Step | None], None])
         v.grad = 0.0
     root.grad = 1.0
     visit(None)
+    if root.is_leaf:  # nothing to step through (and d root/d root stays 1)
+        return
     for step in root.backward_steps():
         visit(step)
 
@@ -422,7 +424,14 @@ def stepper_html(
 
     Starts from zeroed gradients and leaves those of one `backward()`; on any failure
     every gradient is as before the call. Every label and caption is escaped.
+    `draw_kwargs` go to `draw_dot` (e.g. `params=`, `rankdir=`, `fmt=`; not `collapse`
+    or `show_grad`: the page colours and numbers every node itself).
     """
+    fixed = {"collapse", "show_grad", "highlight", "done", "names", "grad_text", "group_params"}
+    if fixed & draw_kwargs.keys():  # the page colours and numbers every node itself
+        raise TypeError(
+            f"stepper_html does not take {', '.join(sorted(fixed & draw_kwargs.keys()))}"
+        )
     if not has_dot():
         raise DotMissingError(INSTALL_HINT)
     nodes = graph_nodes(root, max_nodes)  # refuse a too-large graph before touching it
