@@ -226,3 +226,26 @@ def test_a_leaf_root_is_one_frame_and_fixed_options_are_refused(tmp_path: Path) 
     with pytest.raises(TypeError, match="collapse"):
         stepper_html(x * 2, tmp_path / "s.html", collapse=[])
     assert not (tmp_path / "s.html").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=20))
+def test_any_label_draws_with_dot_and_printable_ones_verbatim(label: str) -> None:
+    import html
+
+    x = Value(1.0, label=label)
+    y = x * 2
+    y.backward()
+    svg = draw_dot(y).pipe(format="svg").decode()  # dot accepts it
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)]
+    if label.isprintable():
+        assert label in texts
+
+
+def test_control_characters_in_labels_are_written_as_escapes() -> None:
+    import html
+
+    y = Value(1.0, label="a\x1fb\x00") * 2
+    svg = draw_dot(y).pipe(format="svg").decode()
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)]
+    assert "a\\x1fb\\x00" in texts

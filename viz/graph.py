@@ -111,9 +111,22 @@ def kind(v: Value, params: set[int]) -> str:
     return "input" if v.label else "constant"
 
 
+def _visible(c: str) -> str:
+    """`c`, or its escape (`\\x1f`) when XML cannot hold it (control characters)."""
+    o = ord(c)
+    if o >= 0x20 and o != 0x7F and not 0xD800 <= o <= 0xDFFF and o not in (0xFFFE, 0xFFFF):
+        return c
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
 def _text(s: str) -> str:
-    """Text for an HTML-like label: escaped, one line."""
-    return html.escape(" ".join(s.split()) if "\n" in s or "\r" in s else s, quote=True)
+    """Text for an HTML-like label: one line (line breaks and tabs become spaces), other
+    characters XML cannot hold written as escapes, and & < > " escaped."""
+    if any(c in s for c in "\n\r\t"):
+        s = " ".join(s.split())
+    if not s.isprintable():
+        s = "".join(_visible(c) for c in s)
+    return html.escape(s, quote=True) or " "  # an empty cell is a syntax error for dot
 
 
 def html_label(*cells: str, bold_first: bool = False, vertical: bool = False) -> str:
