@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chainrule.cli import main
 from engine import Value
 from nn import MLP, Neuron, make_moons
-from chainrule.cli import main
 from viz import ExpressionError, draw_dot, parse, render
 from viz.architecture import draw_mlp
 from viz.graph import INSTALL_HINT, Collapse
