@@ -54,9 +54,12 @@ def test_stepper_after_backward_starts_clean_and_says_the_lecture_arithmetic(
     o.backward()
     o.backward()  # leaves accumulate (as PyTorch): x1.grad is now -3.0
     assert v["x1"].grad == pytest.approx(-3.0)
-    data = _page_data(stepper_html(o, tmp_path / "s.html"))
+    page = stepper_html(o, tmp_path / "s.html")
+    data = _page_data(page)
     lines = [line for s in data["steps"] for line in s["caption"]]
     assert "dL/dx1 += dL/dz · dz/dx1 = 0.5 × (-3.0) = -1.5" in lines
+    svg = page.read_text().split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert "+=" not in svg and "step 1" not in svg  # captions only in the page's text
     assert v["x1"].grad == pytest.approx(-1.5)  # one backward pass from zero
     # the start frame: every grad 0 but the root's 1
     start = dict(data["grads"])
@@ -122,11 +125,19 @@ def test_stepper_page_escapes_labels_and_shows_them_verbatim(tmp_path: Path) -> 
     assert text.count("<script") == 1 and text.count("</script>") == 1
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 480, "height": 700})  # narrower than the graph
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(path.as_uri())
         assert page.evaluate("document.scripts.length") == 1
+        # the drawing at its natural size (1 pt = 4/3 px), not shrunk to fit the window
+        natural = page.evaluate(
+            """() => { const s = document.querySelector('#frame svg');
+                       return [s.getBoundingClientRect().width,
+                               parseFloat(s.getAttribute('width')) * 4 / 3]; }"""
+        )
+        assert abs(natural[0] - natural[1]) < 1
+        assert "current node" in page.inner_text("#legend")
         shown = page.inner_text("#frame")
         assert HOSTILE in shown and BRACES in shown and "<b>out</b>" in shown
         assert page.inner_text("h2") == "<i>t</i>"
