@@ -13,17 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
+from tests.browser import launch
 from viz import draw_dot, render
 from viz.graph import COLOURS, number
 from viz.stepper import frames, stepper_data, stepper_html
-
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def lecture_neuron() -> tuple[Value, dict[str, Value]]:
@@ -124,7 +117,7 @@ def test_stepper_page_escapes_labels_and_shows_them_verbatim(tmp_path: Path) -> 
     text = path.read_text()
     assert text.count("<script") == 1 and text.count("</script>") == 1
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 480, "height": 700})  # narrower than the graph
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
