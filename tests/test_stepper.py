@@ -253,3 +253,5 @@ def test_control_characters_in_labels_are_written_as_escapes() -> None:
     svg = draw_dot(y).pipe(format="svg").decode()
     texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)]
     assert "a\\x1fb\\x00" in texts
+    for _, frame in frames(y):  # captions name the node: escaped there too
+        assert "a\\x1fb\\x00" in frame.pipe(format="svg").decode()

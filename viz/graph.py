@@ -119,7 +119,7 @@ def _visible(c: str) -> str:
     return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
 
 
-def _text(s: str) -> str:
+def escape_text(s: str) -> str:
     """Text for an HTML-like label: one line (line breaks and tabs become spaces), other
     characters XML cannot hold written as escapes, and & < > " escaped."""
     if any(c in s for c in "\n\r\t"):
@@ -134,7 +134,7 @@ def html_label(*cells: str, bold_first: bool = False, vertical: bool = False) ->
     top-to-bottom drawings narrow), as a graphviz HTML-like label."""
     tds = []
     for k, c in enumerate(cells):
-        t = _text(c)
+        t = escape_text(c)
         tds.append(f"<TD>{'<B>' + t + '</B>' if bold_first and k == 0 else t}</TD>")
     rows = "".join(f"<TR>{td}</TR>" for td in tds) if vertical else f"<TR>{''.join(tds)}</TR>"
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>>'
@@ -179,7 +179,7 @@ def param_table(v: Value, positions: list[int], fmt: str, show_grad: bool, show_
         cells += [number(p.grad, fmt)] * show_grad + [number(d, fmt)] * show_local
         rows.append(  # names to the left, numbers to the right: columns line up
             "".join(
-                f'<TD ALIGN="{"LEFT" if i == 0 else "RIGHT"}">{_text(c)}</TD>'
+                f'<TD ALIGN="{"LEFT" if i == 0 else "RIGHT"}">{escape_text(c)}</TD>'
                 for i, c in enumerate(cells)
             )
         )

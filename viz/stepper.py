@@ -35,6 +35,7 @@ from viz.graph import (
     INSTALL_HINT,
     DotMissingError,
     draw_dot,
+    escape_text,
     graph_nodes,
     has_dot,
     number,
@@ -48,8 +49,8 @@ MAX_NODES = 2000
 
 def node_names(nodes: list[Value], root: Value) -> dict[int, str]:
     """A name per node: its label; an unlabelled root is `L`; other unlabelled computed
-    nodes are their op and a count in creation order (`mul1`, `mul2`, `tanh1`);
-    unlabelled leaves (constants) are their value."""
+    nodes are their op and a count, numbered from the inputs towards the output (`mul1`,
+    `mul2`, `tanh1`); unlabelled leaves (constants) are their value."""
     names: dict[int, str] = {}
     counts: dict[str, int] = {}
     for v in nodes:  # parents first, so numbers grow from inputs to output
@@ -188,7 +189,7 @@ def frames(
             if step is None
             else step_lines(step, total, names, root_name)
         )
-        text = '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines)
+        text = '<BR ALIGN="LEFT"/>'.join(escape_text(line) for line in lines)
         dot.attr(label=f'<{text}<BR ALIGN="LEFT"/>>', labelloc="b", fontname=FONT, fontsize="12")
     return out
 
