@@ -255,3 +255,18 @@ def test_control_characters_in_labels_are_written_as_escapes() -> None:
     assert "a\\x1fb\\x00" in texts
     for _, frame in frames(y):  # captions name the node: escaped there too
         assert "a\\x1fb\\x00" in frame.pipe(format="svg").decode()
+
+
+def test_a_collapsed_neuron_keeps_its_parameters_as_edges_into_the_box() -> None:
+    from nn import Neuron
+    from viz.graph import Collapse
+
+    n = Neuron(3, "tanh", seed=0)
+    x = [Value(1.0, label="x0"), Value(-2.0, label="x1"), Value(0.5, label="x2")]
+    out = n(x)
+    y = out * 2
+    src = draw_dot(y, params=n.parameters(), collapse=[Collapse("neuron", [out], x)]).source
+    declared = set(re.findall(r"^\s*(\w+) \[", src, re.M))
+    used = {name for edge in re.findall(r"^\s*(\w+) -> (\w+)", src, re.M) for name in edge}
+    assert used <= declared  # no edge to a node that is not drawn
+    assert all(p.label in src for p in n.parameters())

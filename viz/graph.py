@@ -239,15 +239,16 @@ def draw_dot(
     if rankdir == "auto":
         rankdir = "LR" if depth(nodes) <= AUTO_TB_DEPTH else "TB"
     param_ids = {id(p) for p in params}
-    if group_params is None:
-        group_params = grad_text is None and highlight is None
-    groups = param_groups(nodes, param_ids) if group_params else {}
-    grouped = {id(v.parents[k]) for v in nodes for k in groups.get(id(v), ())}
     name = {id(v): f"n{i}" for i, v in enumerate(nodes)}
     box: dict[int, str] = {}  # node id -> the box it is hidden in
     for k, group in enumerate(collapse):
         for m in _members(group):
             box[m] = f"box{k}"
+    if group_params is None:
+        group_params = grad_text is None and highlight is None
+    groups = param_groups(nodes, param_ids) if group_params else {}
+    groups = {k: ps for k, ps in groups.items() if k not in box}  # a box shows no tables
+    grouped = {id(v.parents[k]) for v in nodes for k in groups.get(id(v), ())}
     dot = graphviz.Digraph(
         format="svg",
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
