@@ -98,6 +98,8 @@ def main(prefixes: list[str]) -> None:
         nb = execute(read_percent(src))
         seconds = time.perf_counter() - start
         total += seconds
+        for cell in nb.cells:  # per-cell timestamps would change the file on every build
+            cell.metadata.pop("execution", None)
         nbformat.write(nb, src.with_suffix(".ipynb"))
         print(f"wrote {src.with_suffix('.ipynb').name} ({seconds:.1f} s)")
     print(f"total {total:.1f} s")
