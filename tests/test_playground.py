@@ -1,0 +1,555 @@
+"""The playground: settings checks, the numpy views against the model's own forward,
+training rules (zero init, early stopping, AdamW against PyTorch), the server (loopback,
+bad requests, event stream, Ctrl-C), and the page in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from engine import Value
+from nn import Adam
+from tests.browser import launch
+from viz.playground import Playground, config, start, views
+from viz.playground import backprop as bp
+from viz.playground.session import Trainer, _finite, decay_weights, make_xor
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "docs" / "playground.png"
+
+
+def trainer(**changes: Any) -> Trainer:
+    return Trainer(config.parse({k: str(v) for k, v in changes.items()}))
+
+
+# --- settings --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"hidden": "16,0"}, "hidden: a layer width must be 1 to 32, got 0"),
+        ({"hidden": "4,4,4,4,4,4,4,4,4"}, "at most 8 hidden layers"),
+        ({"lr": "-1"}, "lr must be greater than 0, got -1"),
+        ({"lr": "abc"}, "lr: 'abc' is not a number"),
+        ({"lr": "nan"}, "not a finite number"),
+        ({"dataset": "mnist"}, "dataset: unknown value 'mnist'"),
+        ({"batch_size": "2.5"}, "batch_size: '2.5' is not a whole number"),
+        ({"volume": "11"}, "unknown setting 'volume'"),
+        ({"batchnorm": "true", "batch_size": "1"}, "batch norm needs at least 2 samples"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_setting(changes: dict, message: str) -> None:
+    with pytest.raises(config.SettingsError, match=re.escape(message)):
+        config.parse(changes)
+
+
+def test_settings_that_only_fail_together_are_refused_before_training() -> None:
+    with pytest.raises(config.SettingsError, match="batch norm needs at least 2 training"):
+        trainer(samples=10, val_split=0.9, batchnorm=True)
+
+
+def test_settings_allow_six_by_sixteen_and_every_listed_choice() -> None:
+    s = config.parse({"hidden": "16,16,16,16,16,16"})
+    assert config.widths(s) == [16] * 6
+    for name, knob in config.KNOBS.items():
+        for choice in knob.choices:
+            assert config.parse({name: choice})[name] == choice
+
+
+def test_presets_change_what_their_lesson_is_about() -> None:
+    assert config.preset("zero init fails")["init"] == "zero"
+    assert config.preset("too high a learning rate")["lr"] > 1.0
+    assert config.preset("dropout against overfitting")["dropout"] > 0.0
+    bn = config.preset("batch norm allows lr = 3")
+    assert bn["batchnorm"] is True and bn["lr"] == 3.0
+    assert config.preset("early stopping")["patience"] > 0
+    with pytest.raises(config.SettingsError, match="unknown preset"):
+        config.preset("nope")
+
+
+# --- data and the numpy views ----------------------------------------------------------
+def test_xor_labels_are_the_quadrants() -> None:
+    x, y = make_xor(200, 0.0, seed=3)
+    assert np.array_equal(y, (x[:, 0] * x[:, 1] > 0).astype(int))
+    assert 60 < y.sum() < 140
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"activation": "tanh", "batchnorm": True, "dropout": 0.3},
+        {"activation": "sigmoid", "dropout": 0.3, "dropout_form": "lecture", "dataset": "spirals"},
+        {"dataset": "regression", "hidden": "8,8,8"},
+    ],
+)
+def test_numpy_forward_equals_the_models_value_forward(changes: dict) -> None:
+    t = trainer(batch_size=16, **changes)
+    for _ in range(12):  # batch norm's running statistics move away from 0 and 1
+        t.step()
+    t.model.eval()
+    expected = np.array([[v.data for v in row] for row in t.model(t.x_val.tolist())])
+    got, hidden = views.forward(t.model, t.x_val)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert len(hidden) == len(config.widths(t.settings))
+
+
+def test_boundary_is_the_most_likely_class_per_cell() -> None:
+    t = trainer(dataset="blobs", hidden="8")
+    grid = views.boundary(t.model, t.box, t.loss_name, n=7)
+    xs = np.linspace(t.box[0][0], t.box[0][1], 7)
+    corner = t.model([[float(xs[0]), t.box[1][1]]])[0]  # top-left cell comes first
+    assert grid["cls"][0] == int(np.argmax([v.data for v in corner]))
+    assert len(grid["cls"]) == 49 and all(1 / 3 <= c <= 1 for c in grid["conf"])
+
+
+# --- training rules --------------------------------------------------------------------
+def test_zero_init_never_breaks_the_symmetry() -> None:
+    t = Trainer(config.preset("zero init fails"))
+    for _ in range(30):
+        t.step()
+    hidden_weights = [w.data for layer in t.layers[:-1] for row in layer.weight for w in row]
+    assert hidden_weights and all(w == 0.0 for w in hidden_weights)
+    assert abs(t.train_loss[-1] - math.log(2)) < 0.01  # stuck near ln 2
+
+
+def test_early_stopping_restores_the_best_checkpoint_and_says_so() -> None:
+    t = trainer(samples=60, noise=0.4, val_split=0.5, hidden="16,16", optimizer="adam", lr=0.05,
+                patience=5, batch_size=0)  # fmt: skip
+    while not t.finished:
+        t.step()
+    assert t.best is not None
+    best_epoch, best_loss, _ = t.best
+    assert t.epoch == best_epoch + 5 and t.epoch < t.settings["epochs"]
+    assert f"restored the best checkpoint, epoch {best_epoch}" in t.message
+    from nn import evaluate
+
+    loss, _ = evaluate(t.model, t.x_val.tolist(), t.y_val, t.loss_name)
+    assert loss == pytest.approx(best_loss, abs=1e-12)
+    assert min(t.val_loss) == pytest.approx(best_loss, abs=1e-12)
+
+
+def test_decoupled_weight_decay_with_adam_is_torch_adamw() -> None:
+    import torch
+
+    rng = np.random.default_rng(0)
+    start_w = rng.normal(size=5)
+    ours = [Value(float(v)) for v in start_w]
+    opt = Adam(ours, lr=0.05)
+    ref = torch.tensor(start_w, dtype=torch.float64, requires_grad=True)
+    ref_opt = torch.optim.AdamW([ref], lr=0.05, weight_decay=0.3)
+    for _ in range(4):
+        grads = rng.normal(size=5)
+        for v, g in zip(ours, grads):
+            v.grad = float(g)
+        decay_weights(ours, opt.lr, 0.3)
+        opt.step()
+        ref.grad = torch.tensor(grads, dtype=torch.float64)
+        ref_opt.step()
+    np.testing.assert_allclose([v.data for v in ours], ref.detach().numpy(), rtol=1e-13)
+
+
+def one_step_change(**changes: Any) -> tuple[list[float], list[float], list[str]]:
+    """(w0, w1 - w1 without the changes, names) after one full-batch SGD step."""
+    base = {"hidden": "3", "samples": 20, "batch_size": 0, "lr": 0.1, "optimizer": "sgd"}
+    plain, changed = trainer(**base), trainer(**base, **changes)
+    w0 = [p.data for p in plain.params]
+    plain.step()
+    changed.step()
+    names = [n for n, _ in changed.model.named_parameters()]
+    return w0, [b.data - a.data for a, b in zip(plain.params, changed.params)], names
+
+
+@pytest.mark.parametrize(
+    ("changes", "extra"),
+    [
+        ({"l2": 0.5}, lambda w, bias: 0.0 if bias else -0.1 * 2 * 0.5 * w),  # -lr·2λw
+        ({"l1": 0.5}, lambda w, bias: 0.0 if bias else -0.1 * 0.5 * np.sign(w)),  # -lr·λ·sign
+        ({"weight_decay": 0.5}, lambda w, bias: -0.1 * 0.5 * w),  # decoupled: -lr·λ·w
+    ],
+)
+def test_penalties_and_weight_decay_change_the_step_as_their_formulas(
+    changes: dict, extra: Any
+) -> None:
+    w0, diff, names = one_step_change(**changes)
+    expected = [extra(w, n.split(".")[2] == "bias") for w, n in zip(w0, names)]
+    np.testing.assert_allclose(diff, expected, rtol=1e-9, atol=1e-15)
+
+
+def test_optimizer_and_schedule_choices_map_to_nn() -> None:
+    nesterov = trainer(optimizer="nesterov", momentum=0.8).optimizer.param_groups[0]
+    assert nesterov["nesterov"] is True and nesterov["momentum"] == 0.8
+    assert trainer(optimizer="sgd").optimizer.param_groups[0]["momentum"] == 0.0
+    assert type(trainer(optimizer="adam").optimizer).__name__ == "Adam"
+    t = trainer(schedule="step", step_size=2, gamma=0.5, samples=20, batch_size=0, hidden="2")
+    for _ in range(4):
+        t.step()
+    assert t.optimizer.lr == pytest.approx(0.1 * 0.5**2, rel=1e-15)
+    t = trainer(schedule="cosine", epochs=4, samples=20, batch_size=0, hidden="2")
+    for _ in range(2):
+        t.step()
+    assert t.optimizer.lr == pytest.approx(0.05, rel=1e-12)  # half way down the cosine
+
+
+def test_loss_falls_and_ratios_are_recorded_per_layer() -> None:
+    t = trainer(hidden="8,8", lr=0.3)
+    for _ in range(60):
+        t.step()
+    assert t.train_loss[-1] < t.train_loss[0]
+    snap = t.snapshot()
+    assert list(snap["ratios"]) == ["layer 1", "layer 2", "layer 3"]
+    assert all(0 < r < 1 for r in snap["ratios"]["layer 1"])
+
+
+def test_a_diverging_run_stops_with_a_message_and_still_draws() -> None:
+    t = trainer(
+        dataset="regression", activation="tanh", lr=20, batch_size=0, hidden="8,8", samples=30
+    )
+    for _ in range(300):
+        t.step()
+    assert t.finished and "overflowed" in t.message and "smaller learning rate" in t.message
+    assert json.loads(json.dumps(_finite(t.snapshot()), allow_nan=False))["finished"] is True
+
+
+# --- one sample's backprop --------------------------------------------------------------
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"batchnorm": True, "dropout": 0.2, "dropout_form": "lecture"},
+        {"dataset": "spirals", "activation": "tanh", "dropout": 0.2},
+        {"dataset": "regression", "activation": "sigmoid"},
+        {"loss": "hinge"},
+    ],
+)
+def test_backprop_steps_end_with_backwards_gradients(changes: dict) -> None:
+    t = trainer(hidden="4,3", **changes)
+    for _ in range(10):
+        t.step()
+    x, y = t.x_train[2].tolist(), t.y_train[2]
+    g = bp.graph(t.model, x, y, t.loss_name)
+    # an independent backward() on the model as trained (fused neurons): same numbers
+    model = t.model
+    model.eval()
+    model.zero_grad()
+    loss = t.loss_fn(model([x]), [y])
+    loss.backward()
+    expected = {n: p.grad for n, p in model.named_parameters()}
+    assert [w["name"] for w in g["grads"]] == list(expected)
+    for w in g["grads"]:
+        assert w["grad"] == pytest.approx(expected[w["name"]], rel=1e-12, abs=1e-14)
+    assert [w["grad"] for w in g["grads"]] == g["backward_grads"]
+    assert g["loss"] == pytest.approx(loss.data, rel=1e-12)
+    assert len(g["steps"]) == sum(n["kind"] == "interior" for n in g["nodes"])
+    assert {"Layer 0 unit 0", "loss"} <= {b["name"] for b in g["boxes"]}
+    if t.settings["batchnorm"]:
+        assert "BatchNorm1d 1 unit 2" in {b["name"] for b in g["boxes"]}
+
+
+# --- the server --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server() -> Iterator[Playground]:
+    srv = start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def request(
+    srv: Playground, path: str, body: Any = None, host: str | None = None, **headers: str
+) -> tuple:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(srv.url.rstrip("/") + path, data=data)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if host:
+        req.add_header("Host", host)
+    for k, v in headers.items():
+        req.add_header(k.replace("_", "-"), v)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_server_listens_on_loopback_only(server: Playground) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        Playground("0.0.0.0")
+    assert server.server_address[0] == "127.0.0.1"
+    taken = server.server_address[1]
+    with pytest.raises(ValueError, match=f"cannot listen on 127.0.0.1:{taken}.*another port"):
+        Playground("127.0.0.1", taken)
+
+
+def test_server_refuses_bad_requests_with_messages(server: Playground) -> None:
+    status, body = request(server, "/api/session", {"settings": {"lr": "-1"}})
+    assert status == 400 and "lr must be greater than 0" in json.loads(body)["error"]
+    status, _ = request(server, "/", host="evil.example:80")  # DNS rebinding
+    assert status == 403
+    assert request(server, "/static/../server.py")[0] == 404
+    assert request(server, "/static/config.py")[0] == 404
+    status, body = request(server, "/api/session/00ff/control", {"action": "play"})
+    assert status == 404 and "session" in json.loads(body)["error"]
+    # another web site's page cannot drive it: not JSON, or from another origin
+    assert request(server, "/api/session", {}, Content_Type="text/plain")[0] == 415
+    assert request(server, "/api/session", {}, Origin="http://evil.example")[0] == 403
+
+
+def test_event_stream_sends_frames_and_settings_keep_the_model_on_error(
+    server: Playground,
+) -> None:
+    _, body = request(server, "/api/session", {"settings": {"hidden": "4"}})
+    key = json.loads(body)["session"]
+    status, body = request(server, f"/api/session/{key}/settings", {"settings": {"lr": "x"}})
+    assert status == 400 and "lr: 'x' is not a number" in json.loads(body)["error"]
+    assert server.sessions[key].settings["hidden"] == "4"  # the old model stays
+    request(server, f"/api/session/{key}/control", {"action": "step"})
+    with urllib.request.urlopen(f"{server.url}api/session/{key}/events", timeout=10) as r:
+        assert r.headers["Content-Type"] == "text/event-stream"
+        line = r.readline().decode()
+    frame = json.loads(line.removeprefix("data: "))
+    assert frame["settings"]["hidden"] == "4" and "grid" in frame
+
+
+def test_notebook_helper_shows_the_page_inline() -> None:
+    import viz.playground as vp
+
+    frame = vp.playground(height=700)
+    try:
+        assert frame.src.startswith("http://127.0.0.1:") and frame.height == 700
+        with urllib.request.urlopen(frame.src, timeout=10) as r:
+            assert b"chainrule playground" in r.read()
+        assert vp.playground().src == frame.src  # one background server, reused
+        assert vp().src == frame.src  # viz.playground() works too
+    finally:
+        assert vp._background is not None
+        vp._background.shutdown()
+        vp._background.server_close()
+        vp._background = None
+
+
+def test_ctrl_c_stops_the_server_cleanly() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "viz.playground", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    assert url, line
+    base = url.group(0)
+    with urllib.request.urlopen(base, timeout=10) as r:
+        assert b"chainrule playground" in r.read()
+    # a tab training, its event stream open, when Ctrl-C comes
+    post = {"Content-Type": "application/json"}
+    made = urllib.request.Request(base + "api/session", b'{"settings": {}}', post)
+    key = json.loads(urllib.request.urlopen(made, timeout=10).read())["session"]
+    play = urllib.request.Request(f"{base}api/session/{key}/control", b'{"action":"play"}', post)
+    urllib.request.urlopen(play, timeout=10).read()
+    stream = urllib.request.urlopen(f"{base}api/session/{key}/events", timeout=10)
+    assert stream.readline().startswith(b"data: ")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    stream.close()
+    assert proc.returncode == 0, err
+    assert "stopping the playground" in out and "Traceback" not in err
+
+
+# --- the page in headless Chromium -----------------------------------------------------
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def tab(browser: Any, server: Playground) -> Iterator[Any]:
+    """A browser context whose every request outside the server is recorded and refused."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside: list[str] = []
+
+    def guard(route: Any) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    errors: list[str] = []
+
+    def open_tab(query: str = "") -> Any:
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(server.url + query)
+        page.wait_for_function("window.playground && window.playground.state")
+        return page
+
+    yield open_tab
+    context.close()
+    assert outside == [], f"the page asked for something outside the server: {outside}"
+    assert errors == []
+
+
+def epoch(page: Any) -> int:
+    return int(page.get_attribute("#status", "data-epoch") or 0)
+
+
+def wait_epochs(page: Any, n: int) -> None:
+    page.wait_for_function(f"document.getElementById('status').dataset.epoch >= {n}")
+
+
+def test_page_trains_loss_falls_and_boundary_changes(tab: Any, server: Playground) -> None:
+    page = tab("?hidden=16,16&samples=200")
+    page.select_option("#set-dataset", "circles")
+    page.fill("#set-lr", "0.3")
+    page.press("#set-lr", "Enter")
+    page.wait_for_function("location.search.includes('lr=0.3')")
+    assert "dataset=circles" in page.url
+    key = page.evaluate("window.playground.session")
+    assert server.sessions[key].settings["dataset"] == "circles"
+    before = page.evaluate("document.getElementById('boundary').toDataURL()")
+    page.click("#play")
+    wait_epochs(page, 12)
+    page.click("#pause")
+    losses = page.evaluate("window.playground.state.train_loss")
+    assert losses[-1] < 0.8 * losses[0]
+    assert page.evaluate("document.getElementById('boundary').toDataURL()") != before
+    assert "steps/s" in page.inner_text("#status") and "frames/s" in page.inner_text("#status")
+    assert page.locator("#ratios polyline").count() == 3
+    assert page.locator("#net line").count() == 2 * 16 + 16 * 16 + 16
+    assert page.locator("#hists svg").count() == 2
+    assert page.locator("#best-epoch").count() == 1
+
+
+def test_preset_sets_its_knobs_and_zero_init_stays_at_ln2(tab: Any) -> None:
+    page = tab()
+    page.select_option("#preset", "zero init fails")
+    page.wait_for_function("location.search.includes('init=zero')")
+    assert page.input_value("#set-init") == "zero"
+    assert "zero gradient" in page.inner_text("#message")
+    for _ in range(8):
+        page.click("#step")
+    page.wait_for_function("window.playground.state.step >= 8")
+    state = page.evaluate("window.playground.state")
+    assert all(w == 0 for w in np.ravel(state["net"]["weights"][0]))
+    assert abs(state["train_loss"][-1] - math.log(2)) < 0.01
+
+
+def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playground) -> None:
+    page = tab("?hidden=4,4&dataset=moons&samples=60")
+    for _ in range(5):
+        page.click("#step")
+    page.wait_for_function("window.playground.state.step >= 5")
+    x, y = page.evaluate("window.playground.pointPixel('train', 7)")
+    box = page.locator("#boundary").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_selector("#backprop:not([hidden])")
+    assert "train sample 7" in page.inner_text("#bp-title")
+    total = int(page.inner_text("#bp-counter").split("/")[1])
+    captions = set()
+    for k in range(1, 4):
+        page.click("#bp-next")
+        assert page.inner_text("#bp-counter") == f"{k} / {total}"
+        captions.add(page.inner_text("#bp-caption"))
+    assert len(captions) == 3 and all(c.startswith("step ") for c in captions)
+    assert page.locator("#bp-svg rect[fill='#fde68a']").count() == 1  # the current node
+    page.click("#bp-last")
+    assert page.inner_text("#bp-counter") == f"{total} / {total}"
+    assert "equal to backward()" in page.inner_text("#bp-check")
+    shown = {
+        r.get_attribute("data-name"): float(r.get_attribute("data-grad"))
+        for r in page.locator("#grads tbody tr").all()
+    }
+    # backward() here, on the server's model for the same sample
+    key = page.evaluate("window.playground.session")
+    t = server.sessions[key].trainer
+    loss, _, params = bp.sample_loss(t.model, t.x_train[7].tolist(), t.y_train[7], t.loss_name)
+    loss.backward()
+    assert shown == {n: p.grad for n, p in params}
+    page.click("#bp-open")  # every module box opened: every node drawn
+    assert page.locator("#bp-svg g.item").count() == int(
+        re.search(r"(\d+) nodes", page.inner_text("#bp-title")).group(1)
+    )
+
+
+def test_two_tabs_train_independently(tab: Any, server: Playground) -> None:
+    a = tab("?hidden=4&dataset=xor")
+    b = tab("?hidden=6&dataset=moons")
+    ka, kb = (p.evaluate("window.playground.session") for p in (a, b))
+    assert ka != kb
+    a.click("#play")
+    wait_epochs(a, 3)
+    a.click("#pause")
+    assert epoch(b) == 0 and b.evaluate("window.playground.state.step") == 0
+    sa, sb = server.sessions[ka].trainer, server.sessions[kb].trainer
+    assert sa.settings["dataset"] == "xor" and sb.settings["dataset"] == "moons"
+    assert sa.model is not sb.model and sb.step_count == 0
+
+
+def test_bad_setting_shows_its_message_and_keeps_the_model(tab: Any, server: Playground) -> None:
+    page = tab("?hidden=4,4")
+    page.fill("#set-hidden", "16,0")
+    page.press("#set-hidden", "Enter")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "a layer width must be 1 to 32, got 0" in page.inner_text("#error")
+    page.fill("#set-lr", "-1")
+    page.press("#set-lr", "Enter")
+    page.wait_for_function("document.getElementById('error').textContent.includes('lr must')")
+    key = page.evaluate("window.playground.session")
+    assert server.sessions[key].settings["hidden"] == "4,4"
+    assert "hidden=4%2C4" in page.url or "hidden=4,4" in page.url
+    bad = tab("?dataset=mnist")  # a bad link: the message, and the defaults instead
+    assert "unknown value 'mnist'" in bad.inner_text("#error")
+
+
+def test_page_files_name_nothing_outside_the_server() -> None:
+    static = ROOT / "viz" / "playground" / "static"
+    for f in static.iterdir():
+        text = f.read_text()
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", text), f.name
+        assert "@import" not in text and 'fetch("http' not in text
+
+
+def test_screenshot_for_the_readme(tab: Any, server: Playground, tmp_path: Path) -> None:
+    """Writes docs/playground.png when UPDATE_SCREENSHOT=1 (else a temporary file)."""
+    page = tab("?dataset=moons&hidden=16,16&noise=0.25&batch_size=32&lr=0.1&optimizer=momentum")
+    page.set_viewport_size({"width": 1760, "height": 1000})
+    page.click("#play")
+    wait_epochs(page, 25)
+    page.click("#pause")
+    t = server.sessions[page.evaluate("window.playground.session")].trainer
+    out, _ = views.forward(t.model, t.x_train)
+    worst = int(np.argmax(-out[:, 0] * (2 * np.array(t.y_train) - 1)))  # most wrong side
+    x, y = page.evaluate(f"window.playground.pointPixel('train', {worst})")
+    box = page.locator("#boundary").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_selector("#backprop:not([hidden])")
+    page.evaluate(
+        "const s = document.getElementById('bp-slider');"
+        "s.value = Math.round(s.max * 0.97); s.dispatchEvent(new Event('input'));"
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / "shot.png"
+    page.screenshot(path=str(target), full_page=True)
+    assert target.stat().st_size > 20_000

@@ -1,0 +1,74 @@
+"""The playground: the lecture in one live page, trained by chainrule's engine.
+
+    python -m viz.playground            (or `chainrule playground`, `make playground`)
+    viz.playground.playground()         in a notebook: the same page inline
+    viz.playground()                    the same (once viz.playground is imported)
+
+A local server (standard library, loopback only) trains one model per browser tab in
+Python with `engine` and `nn`, and streams what it draws to the page over server-sent
+events. The page (plain JavaScript, SVG and canvas; every file served by the package,
+nothing fetched from the internet) shows the decision boundary or fitted curve, the
+losses, update/weight ratios, activation histograms and the network, and steps through
+one clicked sample's backprop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import types
+import webbrowser
+from typing import Any
+
+from viz.playground.server import Playground
+
+__all__ = ["Playground", "playground", "serve", "start"]
+
+_background: Playground | None = None
+
+
+def start(host: str = "127.0.0.1", port: int = 0) -> Playground:
+    """Start a server in a background thread and return it (`.url`, `.shutdown()`)."""
+    server = Playground(host, port)
+    threading.Thread(target=server.serve_forever, daemon=True, name="playground").start()
+    return server
+
+
+def serve(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True) -> None:
+    """Serve the playground on `host`:`port` (0: a free port), print its URL, open a
+    browser if asked and one is available, and block until Ctrl-C, which stops the
+    training threads and closes the server cleanly."""
+    server = Playground(host, port)
+    print(f"chainrule playground on {server.url}  (Ctrl-C stops it)", flush=True)
+    if open_browser:
+        # no browser here (a server, a container): the printed URL is enough
+        with contextlib.suppress(Exception):
+            webbrowser.open(server.url)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        print("\nstopping the playground", flush=True)
+    finally:
+        server.server_close()
+
+
+def playground(width: str = "100%", height: int = 1000) -> Any:
+    """In a notebook: the page inline (an IFrame to a server running in the background,
+    started on first use)."""
+    from IPython.display import IFrame
+
+    global _background
+    if _background is None:
+        _background = start()
+    return IFrame(_background.url, width=width, height=height)
+
+
+class _CallableModule(types.ModuleType):
+    """Lets `viz.playground()` show the page, as `viz.playground.playground()` does."""
+
+    def __call__(self, width: str = "100%", height: int = 1000) -> Any:
+        return playground(width, height)
+
+
+sys.modules[__name__].__class__ = _CallableModule

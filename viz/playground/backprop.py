@@ -1,0 +1,161 @@
+"""One sample's loss through the current network, as a graph of elementary nodes, and
+its backward pass one chain-rule step at a time, ready for the page.
+
+The network is copied with every layer unfused (one node per product, sum and
+activation: the form a lecture draws) and in inference mode, so the sample's loss is
+what the current model predicts for it. Each node belongs to the module that made it
+(a unit of a layer, a batch-norm feature, the loss), which the page draws as one box
+until it is opened. The steps come from `Value.backward_steps()` with the stepper's own
+captions; consuming them leaves exactly the gradients `backward()` leaves, and the
+parameters' gradients at the end are listed under their `state_dict` names.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from engine import Value
+from engine.backprop import interior_order, order
+from nn import Layer, Module
+from viz.playground.session import loss_function
+from viz.stepper import caption
+
+MAX_NODES = 8000  # a 6 x 16 network's graph for one sample has about 5000 nodes
+
+
+def _short(name: str, layers: list[Module]) -> str:
+    """'layers.3.weight.2.1' -> 'W3[2,1]', 'layers.3.bias.0' -> 'b3[0]'; batch norm's
+    'layers.1.weight.0' -> 'γ1[0]'."""
+    parts = name.split(".")
+    if len(parts) < 4 or parts[0] != "layers" or not parts[1].isdigit():
+        return name
+    symbols = ("W", "b") if isinstance(layers[int(parts[1])], Layer) else ("γ", "β")
+    kind = dict(zip(("weight", "bias"), symbols)).get(parts[2], parts[2])
+    return f"{kind}{parts[1]}[{','.join(parts[3:])}]"
+
+
+def sample_loss(
+    model: Module, x: list[float], y: Any, loss: str
+) -> tuple[Value, list[tuple[str, Value, list[Value]]], list[tuple[str, Value]]]:
+    """(loss, modules, parameters) of one sample through an unfused, eval-mode copy of
+    `model`. modules: (name, output node, inputs) per unit; parameters: (state_dict
+    name, leaf) of the copy, labelled with short names."""
+    net = copy.deepcopy(model)
+    net.eval()
+    net.zero_grad()  # the copy would carry the last training step's gradients
+    for m in net.modules():
+        if isinstance(m, Layer):
+            m.fused = False
+    params = list(net.named_parameters())
+    for name, p in params:
+        p.label = _short(name, net.layers)  # type: ignore[attr-defined]
+    inputs = [Value(float(v), label=f"x{i}") for i, v in enumerate(x)]
+    batch: list[list[Any]] = [inputs]
+    modules = []
+    for li, m in enumerate(net.layers):  # type: ignore[attr-defined]
+        out = m.forward(batch)
+        kind = type(m).__name__
+        # a unit whose output is its input (inverted dropout at inference) has no nodes
+        modules += [(f"{kind} {li} unit {j}", v, list(batch[0])) for j, v in enumerate(out[0])]
+        batch = out
+    target = y if loss == "mse" else int(y)
+    total = loss_function(loss)(batch, [target])
+    total.label = "loss"
+    modules.append(("loss", total, list(batch[0])))
+    return total, modules, params
+
+
+def graph(model: Module, x: list[float], y: Any, loss: str) -> dict[str, Any]:
+    """Nodes, edges, module boxes and backward steps of one sample's loss, as JSON."""
+    root, modules, params = sample_loss(model, x, y, loss)
+    nodes = order(root)
+    if len(nodes) > MAX_NODES:
+        raise ValueError(
+            f"this sample's graph has {len(nodes)} nodes, more than {MAX_NODES}: "
+            "use a smaller network to step through it"
+        )
+    ids = {id(v): i for i, v in enumerate(nodes)}
+    group: dict[int, int] = {}
+    boxes: list[dict[str, Any]] = []
+    for name, out, stop in modules:
+        members = _members(out, {id(v) for v in stop}, group)
+        if not members:
+            continue
+        k = len(boxes)
+        for m in members:
+            group[m] = k
+        boxes.append({"name": name, "out": ids[id(out)]})
+    param_ids = {id(p) for _, p in params}
+    input_ids = {id(v) for v in root_inputs(nodes, param_ids)}
+    out_nodes = []
+    for v in nodes:
+        kind = "interior" if not v.is_leaf else "param" if id(v) in param_ids else "input"
+        if kind == "input" and id(v) not in input_ids:
+            kind = "constant"
+        out_nodes.append(
+            {
+                "label": v.label,
+                "op": v.op,
+                "data": v.data,
+                "kind": kind,
+                "box": group.get(id(v)),
+            }
+        )
+    edges = [
+        [ids[id(p)], ids[id(v)], d]
+        for v in nodes
+        if not v.is_leaf
+        for p, d in zip(v.parents, v.local_grads)
+    ]
+    total = len(interior_order(root))
+    steps = []
+    for step in root.backward_steps():
+        steps.append(
+            {
+                "node": ids[id(step.node)],
+                "upstream": step.upstream,
+                "caption": caption(step, total),
+                "adds": [[ids[id(c.parent)], c.local, c.added] for c in step.contributions],
+                "after": [[ids[id(c.parent)], c.parent.grad] for c in step.contributions],
+            }
+        )
+    # the same loss built again and differentiated by backward(), for the page's check
+    check, _, check_params = sample_loss(model, x, y, loss)
+    check.backward()
+    return {
+        "backward_grads": [p.grad for _, p in check_params],
+        "nodes": out_nodes,
+        "edges": edges,
+        "boxes": boxes,
+        "root": ids[id(root)],
+        "loss": root.data,
+        "steps": steps,
+        "grads": [{"name": n, "label": p.label, "grad": p.grad} for n, p in params],
+    }
+
+
+def root_inputs(nodes: list[Value], param_ids: set[int]) -> list[Value]:
+    """The sample's input leaves (labelled x0, x1, ...), not constants or parameters."""
+    return [
+        v
+        for v in nodes
+        if v.is_leaf
+        and id(v) not in param_ids
+        and v.label.startswith("x")
+        and v.label[1:].isdigit()
+    ]
+
+
+def _members(out: Value, stop: set[int], taken: dict[int, int]) -> set[int]:
+    """The nodes computed on the way from a module's inputs to its output (its
+    parameters and constants included), not claimed by an earlier module."""
+    members: set[int] = set()
+    stack = [out]
+    while stack:
+        v = stack.pop()
+        if id(v) in members or id(v) in stop or id(v) in taken:
+            continue
+        members.add(id(v))
+        stack.extend(v.parents)
+    return members

@@ -1,0 +1,135 @@
+"""What the page draws, computed in numpy from the current weights (never through `Value`
+graphs, which would cost a node per multiply: a 60 x 60 grid through 2-16-16-1 is 1.1
+million multiplies, ~1 ms in numpy).
+
+`forward` repeats the network's inference-mode arithmetic layer by layer:
+Layer z = a Wᵀ + b, then its activation; BatchNorm1d (running statistics)
+(z - μ)/√(σ² + ε)·γ + β; Dropout the identity (inverted) or ×(1-p) (lecture form). The
+tests check it against the model's own `Value` forward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nn import Activation, BatchNorm1d, Dropout, Layer, Module
+
+GRID = 60  # cells per side of the decision-boundary picture
+
+
+def _act(z: np.ndarray, name: str) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "sigmoid":
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1/(1+e^-z) without overflow warnings
+    return z
+
+
+def _floats(t: Any) -> np.ndarray:
+    return np.array(
+        [[v.data for v in row] for row in t] if isinstance(t[0], list) else [v.data for v in t]
+    )
+
+
+def forward(model: Module, x: np.ndarray) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    """(outputs, hidden activations by layer) of `model` (an nn.MLP) in inference mode."""
+    a = np.asarray(x, dtype=float)
+    hidden: list[tuple[str, np.ndarray]] = []
+    layers: list[Module] = model.layers  # type: ignore[attr-defined]
+    n_linear = 0
+    for m in layers:
+        if isinstance(m, Layer):
+            n_linear += 1
+            a = a @ _floats(m.weight).T
+            if m.bias is not None:
+                a = a + _floats(m.bias)
+            a = _act(a, m.activation)
+            if m.activation != "identity" and m is not layers[-1]:
+                hidden.append((f"hidden {n_linear}", a))
+        elif isinstance(m, BatchNorm1d):
+            a = (a - np.array(m.running_mean)) / np.sqrt(np.array(m.running_var) + m.eps)
+            if m.weight is not None and m.bias is not None:
+                a = a * _floats(m.weight) + _floats(m.bias)
+        elif isinstance(m, Activation):
+            a = _act(a, m.name)
+            hidden.append((f"hidden {n_linear}", a))
+        elif isinstance(m, Dropout):
+            if not m.inverted:
+                a = a * (1.0 - m.p)
+        else:
+            raise TypeError(f"the playground cannot draw a {type(m).__name__}")
+    return a, hidden
+
+
+def probabilities(out: np.ndarray, loss: str) -> np.ndarray:
+    """Class probabilities from the outputs: σ(z) for one output (bce), P(class 1) = 1 if
+    z > 0 for hinge (it has no probabilities, only a side), softmax for several."""
+    if out.shape[1] == 1:
+        z = out[:, 0]
+        p1 = (z > 0).astype(float) if loss == "hinge" else 0.5 * (1.0 + np.tanh(0.5 * z))
+        return np.column_stack([1.0 - p1, p1])
+    e = np.exp(out - out.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def extent(x: np.ndarray, margin: float = 0.15) -> list[list[float]]:
+    """[[xmin, xmax], [ymin, ymax]] around the data with a margin (1-D: x only)."""
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = (hi - lo) * margin + 1e-9
+    return [[float(a), float(b)] for a, b in zip(lo - pad, hi + pad)]
+
+
+def boundary(model: Module, box: list[list[float]], loss: str, n: int = GRID) -> dict[str, Any]:
+    """The class picture on an n x n grid: each cell's most likely class and its
+    probability (row by row from the top, as a canvas draws)."""
+    xs = np.linspace(box[0][0], box[0][1], n)
+    ys = np.linspace(box[1][1], box[1][0], n)
+    gx, gy = np.meshgrid(xs, ys)
+    out, _ = forward(model, np.column_stack([gx.ravel(), gy.ravel()]))
+    p = probabilities(out, loss)
+    return {
+        "n": n,
+        "cls": p.argmax(axis=1).tolist(),
+        "conf": np.round(p.max(axis=1), 3).tolist(),
+    }
+
+
+def curve(model: Module, box: list[list[float]], n: int = 200) -> dict[str, Any]:
+    """The fitted function y = f(x) on n points across the data's x range."""
+    xs = np.linspace(box[0][0], box[0][1], n)
+    out, _ = forward(model, xs[:, None])
+    return {"x": np.round(xs, 4).tolist(), "y": np.round(out[:, 0], 4).tolist()}
+
+
+def histograms(model: Module, x: np.ndarray, bins: int = 24) -> list[dict[str, Any]]:
+    """Each hidden layer's activations over the training inputs, as bin counts."""
+    _, hidden = forward(model, x)
+    out = []
+    for name, a in hidden:
+        values = a[np.isfinite(a)]  # a diverged run has inf/nan activations
+        if not values.size:
+            values = np.zeros(1)
+        lo, hi = float(values.min()), float(values.max())
+        # dead ReLU units: zero on every training input (only meaningful when a >= 0)
+        dead = float(np.mean(np.all(a <= 0.0, axis=0))) if lo >= 0.0 else 0.0
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5, hi + 0.5
+        counts, _ = np.histogram(values, bins=bins, range=(lo, hi))
+        out.append(
+            {"name": name, "lo": lo, "hi": hi, "counts": counts.tolist(), "dead": round(dead, 3)}
+        )
+    return out
+
+
+def network(model: Module) -> dict[str, Any]:
+    """The weight matrices of the linear layers (for the drawing: colour = sign,
+    width = size)."""
+    layers = [m for m in model.layers if isinstance(m, Layer)]  # type: ignore[attr-defined]
+    return {
+        "sizes": [layers[0].nin] + [m.nout for m in layers],
+        "weights": [np.round(_floats(m.weight), 4).tolist() for m in layers],
+    }
