@@ -101,7 +101,7 @@ plt.show()
 # So a network with batch norm computes the same function whatever the scale of its
 # initialization (in training mode, up to $\varepsilon$), while without it a ReLU network's
 # output scales with $c$ once per layer (at ×0.01 the variance of $z$ is about $10^{-4}$,
-# no longer large against $\varepsilon = 10^{-5}$: hence the small difference there):
+# no longer large against $\varepsilon = 10^{-5}$, which then damps it: hence the difference):
 
 # %%
 probe = x[:20]
