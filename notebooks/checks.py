@@ -500,3 +500,22 @@ def _batchnorm_fn(answer: Any) -> tuple[bool, str]:
                 )
             return False, f"for γ={gamma}, β={beta} the outputs differ from γ·x̂ + β."
     return True, "normalise with the batch's μ and σ², then scale by γ and shift by β."
+
+
+@exercise("1.4")
+def _softsign(answer: Any) -> tuple[bool, str]:
+    from engine import Function, Value, gradcheck
+
+    if not (isinstance(answer, type) and issubclass(answer, Function)):
+        return False, "expected your class, a subclass of engine.Function (not an instance)."
+    for x0 in (-2.5, -0.4, 0.3, 1.7):
+        x = Value(x0)
+        y = answer.apply(x)
+        if not _close(y.data, x0 / (1 + abs(x0))):
+            return False, f"forward at x = {x0} gives {y.data:.6g}, not softsign's value."
+        y.backward()
+        if not _close(x.grad, 1 / (1 + abs(x0)) ** 2, rel=1e-9):
+            return False, f"backward at x = {x0} gives {x.grad:.6g}: differentiate x/(1 + |x|)."
+        if not gradcheck(answer.apply, [x0], raise_exception=False).ok:
+            return False, f"gradcheck disagrees at x = {x0}."
+    return True, "value and derivative agree, and gradcheck passes at every point tried."
