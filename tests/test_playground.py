@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -338,6 +339,25 @@ def test_notebook_helper_shows_the_page_inline() -> None:
         vp._background.shutdown()
         vp._background.server_close()
         vp._background = None
+
+
+def test_a_run_no_tab_shows_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from viz.playground import session as session_module
+
+    monkeypatch.setattr(session_module, "UNWATCHED", 0.2)
+    s = session_module.Session(config.parse({"hidden": "2", "samples": "20"}))
+    try:
+        s.watch(True)  # a tab shows it: it trains on
+        s.control("play")
+        time.sleep(0.4)
+        assert s.running
+        s.watch(False)  # hidden or closed: it pauses once UNWATCHED has passed
+        deadline = time.monotonic() + 10
+        while s.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not s.running and "no tab showed this run" in s.trainer.message
+    finally:
+        s.close()
 
 
 def test_ctrl_c_stops_the_server_cleanly() -> None:

@@ -89,6 +89,15 @@ function listen() {
   };
 }
 
+// A hidden tab gives its event stream up: a browser opens at most 6 connections to one
+// server, so six tabs each holding one would leave none for a seventh. The run goes on
+// (and pauses if the tab stays hidden for a minute); the stream comes back when shown.
+document.addEventListener("visibilitychange", () => {
+  if (!session) return;
+  if (document.hidden) events.close();
+  else listen();
+});
+
 async function control(action) {
   try {
     await api(`/api/session/${session}/control`, { action });
