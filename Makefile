@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
 OUT    ?= out
 PORT   ?= 8000
-LINTED := engine nn viz chainrule tests benchmarks notebooks/build.py docs/make_images.py
+LINTED := engine nn viz chainrule tests benchmarks notebooks/*.py docs/make_images.py
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # (this machine's pip config names local indexes that may be absent: hide that noise only)
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
@@ -58,7 +58,7 @@ bench: $(TEST_STAMP)
 notebooks: $(TEST_STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-# Re-run the lessons and save them with their outputs (after changing notebooks/build.py).
+# Build each lesson's notebook from its source notebooks/NN_name.py, run it, save the outputs.
 notebooks-build: $(TEST_STAMP)
 	$(BIN)/python notebooks/build.py
 

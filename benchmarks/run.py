@@ -8,12 +8,12 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import bench_batchnorm, bench_engine, bench_mlp, bench_playground
+from benchmarks import bench_batchnorm, bench_engine, bench_mlp, bench_playground, bench_stepper
 
 
 def main() -> None:
     print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}\n")
-    for section in (bench_engine, bench_mlp, bench_batchnorm, bench_playground):
+    for section in (bench_engine, bench_mlp, bench_batchnorm, bench_stepper, bench_playground):
         print(section.run(), flush=True)
 
 

@@ -48,6 +48,7 @@ from nn.optim import (
 )
 from nn.train import fit
 
+OUTPUTS = ("model.json", "history.json")  # what `train` writes into --out
 VAL_FRACTION = 0.2  # held out for validation
 MIN_SAMPLES = 10  # so that both the training and the validation split have samples
 
@@ -100,7 +101,7 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpF
 
 
 # --- option types: each refuses what would fail later, with the reason ----------------
-def _whole(low: int) -> Callable[[str], int]:
+def _whole(low: int, high: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -108,6 +109,8 @@ def _whole(low: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
         return value
 
     parse.__name__ = "whole number"
@@ -256,7 +259,9 @@ def build_parser() -> tuple[_Parser, dict[str, _Parser]]:
     g.add_argument("--format", choices=["svg", "png", "pdf"], default="svg", help="image format")
     pg = subs["playground"]
     pg.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    pg.add_argument("--port", type=_whole(1), default=8000, help="port to listen on")
+    pg.add_argument(
+        "--port", type=_whole(0, 65535), default=8000, help="port to listen on (0: any free one)"
+    )
     pg.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser, subs
 
@@ -291,6 +296,9 @@ def _check_train(args: argparse.Namespace) -> None:
                 f"samples; {n_train} training samples in batches of {size} leave one of 1"
             )
     _check_folder(args.out)
+    for name in OUTPUTS:
+        if (args.out / name).is_dir():
+            raise UsageError(f"argument --out: {args.out / name} is a folder, not a file")
 
 
 # --- the commands -----------------------------------------------------------------------
@@ -330,8 +338,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         progress=not args.no_progress,
         seed=args.seed,
     )
-    save(model, args.out / "model.json", {"epochs": hist.epochs, "args": _jsonable(vars(args))})
-    write_json(args.out / "history.json", hist.to_dict())
+    model_file, history_file = (args.out / name for name in OUTPUTS)
+    save(model, model_file, {"epochs": hist.epochs, "args": _jsonable(vars(args))})
+    write_json(history_file, hist.to_dict())
     summary = {
         "dataset": args.dataset,
         "layers": " → ".join(_describe(m) for m in _leaf_modules(model)),
@@ -434,7 +443,8 @@ def graph(args: argparse.Namespace, rest: Sequence[str], usage: argparse.Argumen
             variables[name] = _real(-math.inf)(text)
         except argparse.ArgumentTypeError as e:
             raise UsageError(f"variable --{name}: {e}") from None
-    if args.out.is_dir():
+    image = args.out.with_name(f"{args.out.name}.{args.format}")
+    if args.out.is_dir() or image.is_dir():
         raise UsageError(f"argument --out: {args.out} is a folder; give a file name")
     _check_folder(args.out.parent)
     try:
@@ -568,6 +578,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:  # the library refused an argument combination
         print(f"chainrule: error: {_cap(str(e))}", file=sys.stderr)
         return 2
+    except OSError as e:  # e.g. the disk is full: the files saved so far are whole
+        where = f" {e.filename}" if e.filename else ""
+        print(f"chainrule: error: cannot write{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130

@@ -40,10 +40,13 @@ def apply_activation(v: Value, name: str) -> Value:
 
 
 class Activation(Module):
-    """An activation on its own, by name: relu, tanh, sigmoid, identity."""
+    """An activation on its own, by name: relu, tanh, sigmoid, identity. The subclasses
+    below are PyTorch's names for each (`ReLU()`)."""
 
-    def __init__(self, name: str) -> None:
-        self.name = check_activation(name)
+    name: str
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = check_activation(name if name is not None else type(self).name)
 
     def forward(self, batch: Batch) -> Batch:
         return [
@@ -58,26 +61,22 @@ class Activation(Module):
 class ReLU(Activation):
     """relu(x) = max(0, x)."""
 
-    def __init__(self) -> None:
-        super().__init__("relu")
+    name = "relu"
 
 
 class Tanh(Activation):
     """tanh(x) = (e^x - e^-x)/(e^x + e^-x)."""
 
-    def __init__(self) -> None:
-        super().__init__("tanh")
+    name = "tanh"
 
 
 class Sigmoid(Activation):
     """σ(x) = 1/(1 + e^-x)."""
 
-    def __init__(self) -> None:
-        super().__init__("sigmoid")
+    name = "sigmoid"
 
 
 class Identity(Activation):
     """x, unchanged."""
 
-    def __init__(self) -> None:
-        super().__init__("identity")
+    name = "identity"

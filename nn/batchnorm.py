@@ -28,6 +28,9 @@ class BatchNorm1d(Module):
     is 0: there is nothing to normalize by), as in PyTorch.
     """
 
+    weight: Parameter | None  # γ
+    bias: Parameter | None  # β
+
     def __init__(
         self,
         num_features: int,

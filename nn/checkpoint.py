@@ -31,6 +31,7 @@ FORMAT = "chainrule-checkpoint"
 VERSION = 1
 MAX_INT_DIGITS = 18  # a checkpoint's integers are counters: anything longer is corrupt
 TMP_SUFFIX = ".chainrule-tmp"
+KEYS = {"format", "version", "model", "state", "extra"}  # every checkpoint has all five
 
 
 class CheckpointError(ValueError):
@@ -179,10 +180,14 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(
             f"{path}: checkpoint format version {doc.get('version')!r}, expected {VERSION}"
         )
-    if not isinstance(doc.get("state"), dict):
-        raise CheckpointError(f"{path}: checkpoint has no state")
-    if not isinstance(doc.get("extra", {}), dict):
-        raise CheckpointError(f"{path}: checkpoint's extra is not a JSON object")
+    missing, unknown = sorted(KEYS - set(doc)), sorted(set(doc) - KEYS)
+    if missing or unknown:
+        raise CheckpointError(
+            f"{path}: checkpoint keys do not fit: missing {missing}, unknown {unknown}"
+        )
+    for key, kind in (("state", dict), ("extra", dict), ("model", str)):
+        if not isinstance(doc[key], kind):
+            raise CheckpointError(f"{path}: checkpoint's {key!r} is not a JSON {kind.__name__}")
     return doc
 
 
@@ -195,4 +200,4 @@ def load(model: Module, path: str | os.PathLike[str]) -> dict[str, Any]:
         model.load_state_dict(doc["state"])
     except (ValueError, TypeError, OverflowError) as e:
         raise CheckpointError(f"{path}: {e}") from None
-    return doc.get("extra", {})
+    return doc["extra"]

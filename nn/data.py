@@ -17,8 +17,12 @@ import numpy as np
 Data = tuple[np.ndarray, np.ndarray]
 
 
-def _out(x: np.ndarray, y: np.ndarray) -> Data:
-    return x.astype(float), y.astype(int)
+def _shuffled(rng: np.random.Generator, x: np.ndarray, y: np.ndarray, noise: float = 0.0) -> Data:
+    """(X + N(0, noise²), y) in a random order (a maker generates its classes in blocks)."""
+    if noise:
+        x = x + rng.normal(0.0, noise, x.shape)
+    order = rng.permutation(len(y))
+    return x[order].astype(float), y[order].astype(int)
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = 0) -> Data:
@@ -36,9 +40,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = 0) -
         ]
     )
     y = np.concatenate([np.zeros(n_out, int), np.ones(n_in, int)])
-    x += rng.normal(0.0, noise, x.shape)
-    order = rng.permutation(n)
-    return _out(x[order], y[order])
+    return _shuffled(rng, x, y, noise)
 
 
 def make_circles(
@@ -46,14 +48,10 @@ def make_circles(
 ) -> Data:
     """A small circle (label 1) inside a large one (label 0)."""
     rng = np.random.default_rng(seed)
-    n = n_samples
-    n_out = n // 2
-    t = rng.uniform(0, 2 * math.pi, n)
-    r = np.where(np.arange(n) < n_out, 1.0, factor)
-    x = np.column_stack([r * np.cos(t), r * np.sin(t)]) + rng.normal(0.0, noise, (n, 2))
-    y = (np.arange(n) >= n_out).astype(int)
-    order = rng.permutation(n)
-    return _out(x[order], y[order])
+    t = rng.uniform(0, 2 * math.pi, n_samples)
+    y = (np.arange(n_samples) >= n_samples // 2).astype(int)  # first half: the large circle
+    r = np.where(y == 0, 1.0, factor)
+    return _shuffled(rng, np.column_stack([r * np.cos(t), r * np.sin(t)]), y, noise)
 
 
 def make_spirals(
@@ -69,8 +67,7 @@ def make_spirals(
         xs.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
         ys.append(np.full(per, k))
     x, y = np.vstack(xs), np.concatenate(ys)
-    order = rng.permutation(len(y))
-    return _out(x[order], y[order])
+    return _shuffled(rng, x, y)
 
 
 def make_blobs(
@@ -78,12 +75,10 @@ def make_blobs(
 ) -> Data:
     """Gaussian blobs around `centers` random centres in [-3, 3]² (multi-class)."""
     rng = np.random.default_rng(seed)
-    n = n_samples
     c = rng.uniform(-3.0, 3.0, (centers, 2))
-    y = np.arange(n) % centers
-    x = c[y] + rng.normal(0.0, std, (n, 2))
-    order = rng.permutation(n)
-    return _out(x[order], y[order])
+    y = np.arange(n_samples) % centers
+    x = c[y] + rng.normal(0.0, std, (n_samples, 2))
+    return _shuffled(rng, x, y)
 
 
 def regression_1d(n_samples: int = 64, noise: float = 0.05, seed: int | None = 0) -> Data:

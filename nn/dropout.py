@@ -27,6 +27,10 @@ from nn.module import Batch, Module
 class Dropout(Module):
     """Drop each element with probability p (training mode only)."""
 
+    p: float
+    inverted: bool
+    generator: np.random.Generator
+
     def __init__(
         self,
         p: float = 0.5,

@@ -148,8 +148,9 @@ def init_layer(
 
     default: as torch.nn.Linear (weights and bias U(±1/√fan_in)); he / he_uniform:
     Kaiming normal / uniform for the layer's activation; xavier / xavier_normal: Glorot
-    uniform / normal; uniform: U(-1, 1) (micrograd); normal: N(0, 1); zeros. Biases start
-    at zero except for default, uniform and normal.
+    uniform / normal; micrograd: weights U(-1, 1), biases 0 (micrograd's Neuron);
+    uniform: U(-1, 1); normal: N(0, 1); zeros. Biases start at zero except for default,
+    uniform and normal.
     """
     rng = make_generator(generator)
     act = "linear" if activation in ("identity", "linear") else activation
@@ -169,6 +170,7 @@ def init_layer(
         ),
         "xavier": lambda: xavier_uniform_(weight, calculate_gain(act), rng),
         "xavier_normal": lambda: xavier_normal_(weight, calculate_gain(act), rng),
+        "micrograd": lambda: uniform_(weight, -1.0, 1.0, rng),
         "uniform": lambda: uniform_(weight, -1.0, 1.0, rng),
         "normal": lambda: normal_(weight, 0.0, 1.0, rng),
         "zeros": lambda: zeros_(weight),
@@ -185,4 +187,14 @@ def init_layer(
             zeros_(bias)
 
 
-INITS = ("default", "he", "he_uniform", "xavier", "xavier_normal", "uniform", "normal", "zeros")
+INITS = (
+    "default",
+    "he",
+    "he_uniform",
+    "xavier",
+    "xavier_normal",
+    "micrograd",
+    "uniform",
+    "normal",
+    "zeros",
+)

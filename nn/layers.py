@@ -73,6 +73,9 @@ class Layer(Module):
     linear layer followed by batch norm and then a ReLU).
     """
 
+    weight: Parameter
+    bias: Parameter | None
+
     def __init__(
         self,
         nin: int,
@@ -156,7 +159,9 @@ class Linear(Layer):
 
     def extra_repr(self) -> str:
         act = "" if self.activation in IDENTITY else f", activation={self.activation!r}"
-        return f"in_features={self.nin}, out_features={self.nout}, bias={self.bias is not None}{act}"
+        return (
+            f"in_features={self.nin}, out_features={self.nout}, bias={self.bias is not None}{act}"
+        )
 
 
 class Neuron(Layer):

@@ -66,7 +66,7 @@ def bce_with_logits(logits: Sequence[Any], target: Sequence[float]) -> Value:
     return _mean([binary_cross_entropy_with_logits(x, y) for x, y in zip(_column(logits), target)])
 
 
-def cross_entropy(logits: Sequence[Sequence[Any]], target: Sequence[int]) -> Value:
+def cross_entropy(logits: Sequence[Any], target: Any) -> Value:
     """Softmax cross-entropy: ℓ = -ln softmax(z)_y = ln Σ_k e^{z_k} - z_y, one fused node
     per sample (log-sum-exp, stable); dℓ/dz_k = softmax(z)_k - [k = y]. A class is an
     integer (1.7 is an error, not class 1); one sample's logits with one class work too."""
@@ -77,9 +77,9 @@ def cross_entropy(logits: Sequence[Sequence[Any]], target: Sequence[int]) -> Val
 
 
 def _class(y: Any) -> int:
-    if isinstance(y, bool) or not isinstance(y, Real) or y != int(y):
+    if isinstance(y, bool) or not isinstance(y, Real) or float(y) != int(float(y)):
         raise ValueError(f"cross_entropy: a class is an integer, got {y!r}")
-    return int(y)
+    return int(float(y))
 
 
 def hinge_loss(scores: Sequence[Any], target: Sequence[float], margin: float = 1.0) -> Value:

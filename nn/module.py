@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import reprlib
 from collections.abc import Iterator, Mapping, Sequence
 from numbers import Real
 from typing import Any
@@ -280,7 +281,9 @@ class Module:
         value = _numbers(got, model, key)
         if isinstance(model, int) and not isinstance(model, bool):
             if value != int(value) or value < 0:
-                raise StateDictError(f"state dict entry {key!r} must be a count >= 0, got {got!r}")
+                raise StateDictError(
+                    f"state dict entry {key!r} must be a count >= 0, got {reprlib.repr(got)}"
+                )
             value = int(value)
         self._check_buffer(name, value, key)
         return value
@@ -325,30 +328,44 @@ def _shape(x: Any) -> list[int]:
 def _numbers(got: Any, model: Any, key: str) -> Any:
     """`got` as plain floats with exactly the nesting of `model` (every row checked, so
     ragged rows are refused), each a finite real number."""
-    if hasattr(got, "tolist") and not isinstance(got, (Real, str)):
-        got = got.tolist()
-    if isinstance(model, list):
-        if not isinstance(got, (list, tuple)) or len(got) != len(model):
+    got = _plain(got)
+
+    def walk(g: Any, m: Any) -> Any:
+        if isinstance(m, list):
+            if not isinstance(g, (list, tuple)) or len(g) != len(m):
+                raise StateDictError(
+                    f"state dict entry {key!r} has shape {_describe_shape(got)}, "
+                    f"the model has {_shape(model)}"
+                )
+            return [walk(_plain(x), y) for x, y in zip(g, m)]
+        if isinstance(g, bool) or not isinstance(g, Real):
             raise StateDictError(
-                f"state dict entry {key!r} has shape {_describe_shape(got)}, "
-                f"the model has {_shape(model)}"
+                f"state dict entry {key!r} holds {reprlib.repr(g)}, not a finite number"
             )
-        return [_numbers(g, m, key) for g, m in zip(got, model)]
-    if isinstance(got, bool) or not isinstance(got, Real):
-        raise StateDictError(f"state dict entry {key!r} holds {got!r}, not a number")
-    try:
-        x = float(got)
-    except OverflowError:
-        x = math.inf
-    if not math.isfinite(x):
-        raise StateDictError(f"state dict entry {key!r} holds {got!r}, not a finite number")
-    return x
+        try:
+            x = float(g)
+        except OverflowError:
+            x = math.inf
+        if not math.isfinite(x):
+            raise StateDictError(
+                f"state dict entry {key!r} holds {reprlib.repr(g)}, not a finite number"
+            )
+        return x
+
+    return walk(got, model)
+
+
+def _plain(x: Any) -> Any:
+    """numpy arrays and torch tensors as nested lists (numbers stay numbers)."""
+    return x.tolist() if hasattr(x, "tolist") and not isinstance(x, (Real, str)) else x
 
 
 def _describe_shape(x: Any) -> str:
     if not isinstance(x, (list, tuple)):
         return f"[] ({type(x).__name__})"
-    lengths = sorted({len(r) for r in x if isinstance(r, (list, tuple))})
+    lengths = sorted({len(r) if isinstance(r, (list, tuple)) else 0 for r in x})
+    if lengths == [0]:
+        return f"[{len(x)}]"
     if len(lengths) > 1:
         return f"[{len(x)}, ragged rows of lengths {lengths}]"
     return str([len(x), *lengths])

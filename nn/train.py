@@ -112,11 +112,24 @@ LOSSES: dict[str, Loss] = {
 }
 
 
+# The library's loss functions, as functions or as modules (`MSELoss().fn`), get their checks
+_BY_FUNCTION: dict[Any, Loss] = {
+    hinge_loss: LOSSES["hinge"],
+    bce_with_logits: LOSSES["bce"],
+    cross_entropy: LOSSES["cross_entropy"],
+    mse_loss: LOSSES["mse"],
+}
+
+
 def _as_loss(loss: str | LossFn | Loss) -> Loss:
-    """A name from LOSSES, a Loss, or any callable(pred, y) → Value (labels unchecked;
-    accuracy as for a classifier)."""
+    """A name from LOSSES, a Loss, one of the library's loss functions or modules (with
+    their label checks), or any callable(pred, y) → Value (labels unchecked; accuracy as
+    for a classifier)."""
     if isinstance(loss, Loss):
         return loss
+    known = _BY_FUNCTION.get(getattr(loss, "fn", loss))
+    if known is not None:
+        return known
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
@@ -225,11 +238,13 @@ def _restore(tensors: list[tuple[str, list[Value]]], values: list[list[float]]) 
             v.data = o
 
 
-def _diverged(epoch: int, what: str, optimizer: Optimizer) -> FloatingPointError:
+def _diverged(
+    epoch: int, what: str, optimizer: Optimizer, weights: str = "from before the failing step"
+) -> FloatingPointError:
     return FloatingPointError(
         f"training diverged in epoch {epoch}: {what}. The learning rate "
         f"(lr={optimizer.lr:g}) is probably too high: try a lower one. "
-        "The weights are those from before the failing step."
+        f"The weights are those {weights}."
     )
 
 
@@ -361,7 +376,9 @@ def fit(
             vl, va = _evaluate(model, val[0], val[1], task)
             if not math.isfinite(vl):
                 bar.close()
-                raise _diverged(epoch, f"the validation loss is {vl}", optimizer)
+                raise _diverged(
+                    epoch, f"the validation loss is {vl}", optimizer, f"after epoch {epoch}"
+                )
             hist.val_loss.append(vl)
             hist.val_acc.append(va)
             postfix["val_loss"] = f"{vl:.4f}"

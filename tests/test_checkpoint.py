@@ -178,3 +178,41 @@ def test_a_save_killed_midway_leaves_the_old_file_intact(tmp_path: Path) -> None
         assert model.state_dict() == MLP(2, [64, 64, 1], seed=seed).state_dict()
     save(MLP(2, [64, 64, 1], seed=1), path)  # cleans whatever the kills left
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
+def _drop(doc: dict, key: str) -> None:
+    del doc[key]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: _drop(d, "extra"), r"missing \['extra'\]"),
+        (lambda d: _drop(d, "model"), r"missing \['model'\]"),
+        (lambda d: d.update(more=1), r"unknown \['more'\]"),
+        (lambda d: d.update(extra=[1]), "extra"),
+        (lambda d: d["state"].update({"layers.0.weight": [[1, 2], [3, 4, 5], [6, 7]]}), "weight"),
+        (lambda d: d["state"]["layers.1.running_var"].__setitem__(0, -1.0), "running_var"),
+        (lambda d: d["state"].update({"layers.1.num_batches_tracked": 2.5}), "num_batches"),
+        (lambda d: _drop(d["state"], "layers.3.bias"), "layers.3.bias"),
+    ],
+    ids=[
+        "no extra",
+        "no model",
+        "unknown key",
+        "extra a list",
+        "ragged",
+        "negative var",
+        "fractional count",
+        "missing tensor",
+    ],
+)
+def test_anything_invalid_is_refused_before_the_model_changes(
+    good: Path,
+    change,
+    words: str,  # type: ignore[no-untyped-def]
+) -> None:
+    doc = json.loads(good.read_text())
+    change(doc)
+    good.write_text(json.dumps(doc))
+    _refused(good, words)

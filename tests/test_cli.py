@@ -258,3 +258,22 @@ def test_nn_never_imports_viz_or_the_command_line() -> None:
         check=True,
     )
     assert r.stdout.strip() == "[]"
+
+
+def test_an_output_file_that_is_a_folder_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture, no_training: None
+) -> None:
+    (tmp_path / "history.json").mkdir()
+    assert main(["train", "--out", str(tmp_path)]) == 2
+    assert "history.json is a folder" in _one_error_line(capsys.readouterr().err)
+
+
+def test_a_failed_write_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full(path: object, *args: object) -> None:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(chainrule.cli, "write_json", full)
+    assert main(["train", *FAST, "--out", str(tmp_path)]) == 1
+    assert "No space left" in _one_error_line(capsys.readouterr().err)

@@ -302,6 +302,9 @@ def test_state_dict_is_a_copy(make) -> None:  # type: ignore[no-untyped-def]
     sd = opt.state_dict()
     before = json.dumps(sd)
     sd["param_groups"][0]["lr"] = 123.0
+    for v in sd["param_groups"][0].values():
+        if isinstance(v, list):
+            v[0] = 0.123  # Adam's betas, the group's parameter indices
     for s in sd["state"].values():
         for k in s:
             s[k] = -1.0
@@ -381,3 +384,16 @@ def test_scheduler_state_dict_round_trips_and_refuses_bad_ones() -> None:
         with pytest.raises(ValueError):
             other.load_state_dict({**s.state_dict(), **bad})
     assert other.state_dict() == s.state_dict()
+
+
+def test_params_are_an_iterable_and_setting_lr_is_checked() -> None:
+    ps = MLP(1, [1], seed=0).parameters()
+    with pytest.raises(TypeError, match="iterable of Values"):
+        SGD(ps[0], lr=0.1)  # type: ignore[arg-type]
+    opt = SGD([{"params": ps[0]}, {"params": ps[1:], "lr": 0.5}], lr=0.1)  # one Value: a group
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    with pytest.raises(ValueError, match="invalid lr"):
+        opt.lr = -1.0
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    opt.lr = 0.2
+    assert [g["lr"] for g in opt.param_groups] == [0.2, 0.2]

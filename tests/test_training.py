@@ -16,9 +16,13 @@ from engine import Value
 from nn import (
     MLP,
     SGD,
+    BCEWithLogitsLoss,
     CheckpointError,
+    HingeLoss,
+    MSELoss,
     StepLR,
     accuracy,
+    bce_with_logits,
     fit,
     load,
     make_blobs,
@@ -297,3 +301,21 @@ def test_accuracy_reads_the_predictions_not_a_loss_name() -> None:
     assert accuracy(one, [1, -1, 1]) == 1.0
     many = [[Value(0.1), Value(2.0), Value(-1.0)], [Value(5.0), Value(0.0), Value(1.0)]]
     assert accuracy(many, [1, 2]) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("loss", "labels", "words"),
+    [
+        (MSELoss(), [[0.0, 1.0]] * 30, "mse targets have 2 values"),
+        (BCEWithLogitsLoss(), [0.5] * 30, "whole numbers"),
+        (bce_with_logits, [2] * 30, "must be 0 or 1"),
+        (HingeLoss(), [3] * 30, "0/1 or -1/"),
+    ],
+    ids=["MSELoss", "BCEWithLogitsLoss", "bce_with_logits", "HingeLoss"],
+)
+def test_loss_functions_and_modules_get_the_same_label_checks(loss, labels, words) -> None:  # type: ignore[no-untyped-def]
+    model, opt, x, _ = _small()
+    with pytest.raises(ValueError, match=words):
+        fit(model, x, labels, opt, loss=loss, epochs=1, progress=False)
+    hist = fit(model, x, [0.5] * 30, opt, loss=MSELoss(), epochs=1, progress=False)
+    assert hist.train_acc == [None]  # a regression has no accuracy

@@ -6,7 +6,10 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chainrule.cli import main
 from engine import Value
@@ -27,9 +30,10 @@ def test_dot_text_names_values_ops_and_local_derivatives() -> None:
     y, _ = neuron()
     y.backward()
     src = draw_dot(y).source
-    assert "x | data 2.0000 | grad -1.5029" in src and "w | data -3.0000 | grad 1.0019" in src
-    assert re.search(r'label="?tanh"?', src) and re.search(r'label="?\*"?', src)
-    assert "local -3.0000" in src and "local 2.0000" in src  # d(x*w)/dx = w, d/dw = x
+    cells = "<TR><TD><B>{}</B></TD></TR><TR><TD>data {}</TD></TR><TR><TD>grad {}</TD></TR>"
+    assert cells.format("x", "2", "-1.503") in src and cells.format("w", "-3", "1.002") in src
+    assert "<TD>tanh</TD>" in src and "<TD>*</TD>" in src
+    assert "local -3<" in src and "local 2<" in src  # d(x*w)/dx = w, d/dw = x
     assert src.count("->") == 2 + 2 + 1 + 3  # x,w->*, *,b->+, +->tanh, 3 op->value edges
 
 
@@ -52,7 +56,7 @@ def test_drawing_before_backward_says_so_and_options_work() -> None:
 def test_collapsing_a_neuron_draws_one_box() -> None:
     n = Neuron(2, "tanh", fused=False, seed=0)
     x = [Value(1.0, label="x0"), Value(-2.0, label="x1")]
-    out = n(x)[0]
+    out = n(x)  # one sample: a Value, as micrograd
     y = out * 2
     full = draw_dot(y).source
     boxed = draw_dot(y, collapse=[Collapse("neuron", [out], x)]).source
@@ -70,7 +74,7 @@ def test_renders_with_the_real_dot(tmp_path: Path, fmt: str) -> None:
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
     else:
         assert data.lstrip().startswith(b"<?xml") and b"<svg" in data and b"tanh" in data
-        assert b"grad 1.0019" in data
+        assert b"grad 1.002" in data
 
 
 def test_missing_dot_says_how_to_install_it(
@@ -89,15 +93,15 @@ def test_frames_count_equals_backprop_steps_and_leave_backward_grads(tmp_path: P
     y, leaves = neuron()
     y.backward()
     expected = [v.grad for v in leaves]
-    y.zero_grad()
-    fs = frames(y)
-    assert len(fs) == len(list(y.backward_steps())) == 3
-    y.zero_grad()
+    fs = frames(y)  # after backward(): the stepper starts from zero anyway
+    assert [v.grad for v in leaves] == expected
+    assert len(fs) == len(list(y.backward_steps())) + 1 == 4  # the start, then 3 steps
+    assert fs[0][0] is None and "#fde68a" not in fs[0][1].source
     frames(y)
     assert [v.grad for v in leaves] == expected
     paths = save_frames(y, tmp_path, "svg")
-    assert len(paths) == 3 and all(Path(p).read_text().count("<svg") == 1 for p in paths)
-    assert "#fde68a" in fs[0][1].source  # the current node is highlighted
+    assert len(paths) == 4 and all(Path(p).read_text().count("<svg") == 1 for p in paths)
+    assert "#fde68a" in fs[1][1].source  # the current node is highlighted
 
 
 def _highlighted(page) -> str:  # type: ignore[no-untyped-def]
@@ -130,11 +134,13 @@ def test_html_stepper_next_button_moves_the_highlight(tmp_path: Path) -> None:
         )
         page = browser.new_page()
         page.goto(page_path.as_uri())
-        first = _highlighted(page)
-        assert page.inner_text("#counter") == "1 / 3"
+        assert _highlighted(page) == ""  # the start: nothing processed yet
+        assert page.inner_text("#counter") == "1 / 4"
         page.click("#next")
+        first = _highlighted(page)
+        page.keyboard.press("ArrowRight")
         second = _highlighted(page)
-        assert page.inner_text("#counter") == "2 / 3"
+        assert page.inner_text("#counter") == "3 / 4"
         assert first and second and first != second
         page.click("#prev")
         assert _highlighted(page) == first
@@ -183,11 +189,30 @@ def test_architecture_drawing_shows_every_weight() -> None:
         ("(lambda: 1)()", "unknown function"),
         ("open('f')", "unknown function 'open'"),
         ("tanh(x, x)", "exactly one argument"),
+        ("x^2", r"not a power: write \*\* \(e.g. x\*\*2\)"),
+        ("-" * 10_000 + "x", "nested too deeply"),
+        ("+".join(["x"] * 2000), "makes 2,000 nodes, more than max_nodes=500"),
+        ("-" * 600 + "x", "more than max_nodes=500"),
+        ("x" * 100_001, "more than 100,000"),
     ],
 )
 def test_expression_parser_refuses_what_is_not_arithmetic(text: str, words: str) -> None:
     with pytest.raises(ExpressionError, match=words):
         parse(text, {"x": 1.0})
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5000), st.sampled_from(["-", "+", "tanh(", "("]))
+def test_deep_expressions_are_a_clear_error_never_a_recursion_error(n: int, op: str) -> None:
+    close = ")" * n if op.endswith("(") else ""
+    text = op * n + "x" + close
+    try:
+        out = parse(text, {"x": 0.5})
+    except ExpressionError as e:
+        assert "nested" in str(e) or "max_nodes" in str(e) or "parentheses" in str(e)
+    else:
+        assert (op in ("+", "(") or n < 500) and abs(out.data) <= 0.5  # + and ( make no node
+        draw_dot(out)  # whatever parses, draws
 
 
 def test_expression_parser_builds_the_graph() -> None:
@@ -244,6 +269,8 @@ def test_demo_writes_every_output(tmp_path: Path, capsys: pytest.CaptureFixture)
     } <= names
     svg = (tmp_path / "graph.svg").read_text()
     assert "loss" in svg and "x0" in svg
+    width = float(re.search(r'<svg width="([\d.]+)pt"', svg).group(1))  # type: ignore[union-attr]
+    assert width <= 1024  # 1,366 px at 100% zoom: a laptop screen's width
     result = subprocess.run(["dot", "-V"], capture_output=True, text=True)
     assert "graphviz" in (result.stdout + result.stderr).lower()
 
@@ -284,3 +311,58 @@ def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
     weight_histograms({"m": MLP(2, [4, 1], seed=0)}, path=tmp_path / "w.png")
     for name in ("c.png", "f.png", "w.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_numpy_forward_equals_the_value_forward_and_the_boundary_is_fine(tmp_path: Path) -> None:
+    from nn import SGD, fit
+    from viz.plots import numpy_forward, value_forward
+
+    x, y = make_moons(40, seed=0)
+    models = [
+        MLP(2, [8, 8, 1], seed=0),
+        MLP(2, [6, 6, 3], activation="tanh", seed=1),
+        MLP(2, [8, 8, 1], batchnorm=True, dropout=0.2, seed=2),
+    ]
+    fit(models[2], x, y, SGD(models[2].parameters(), lr=0.1), epochs=2, progress=False)
+
+    @settings(max_examples=20, deadline=None)
+    @given(st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=1, max_size=8))
+    def check(points: list[tuple[float, float]]) -> None:
+        for m in models:
+            np_out = numpy_forward(m, points)
+            assert np_out.shape == (len(points), len(m.layers[-1].weight))
+            assert np.allclose(np_out, value_forward(m, points), rtol=1e-12, atol=1e-12)
+
+    check()
+    fig = decision_boundary(models[0], x, y)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1"]
+    decision_boundary(models[2], x, y, tmp_path / "b.png")
+    from PIL import Image
+
+    with Image.open(tmp_path / "b.png") as im:
+        assert im.info["dpi"][0] >= 110
+
+
+def test_compared_panels_share_axes_and_a_flat_lr_has_no_panel() -> None:
+    from nn import SGD, StepLR, fit
+    from viz.plots import history, update_ratios
+
+    x, y = make_moons(30, seed=0)
+    fig = activation_histograms(MLP(2, [8, 8, 8, 1], init="he", seed=0), x)
+    axes = fig.axes
+    assert len(axes) == 3 and all(a.get_shared_x_axes().joined(axes[0], a) for a in axes)
+    model = MLP(2, [8, 1], batchnorm=True, seed=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    flat = fit(model, x, y, opt, epochs=2, progress=False)
+    assert len(history(flat).axes) == 2
+    stepped = fit(model, x, y, opt, epochs=3, scheduler=StepLR(opt, 1, 0.5), progress=False)
+    assert len(history(stepped).axes) == 3
+    names = [
+        t.get_text() for t in update_ratios(flat, model=model).axes[0].get_legend().get_texts()
+    ]
+    assert any("batch norm gamma" in n for n in names) and any(
+        "batch norm beta" in n for n in names
+    )
+    assert not any(n.endswith(".bias") for n in names)

@@ -46,6 +46,11 @@ class Optimizer:
     def __init__(self, params: ParamsArg, defaults: dict[str, Any]) -> None:
         self.check_group(defaults)
         self.defaults = dict(defaults)
+        if isinstance(params, (Value, dict)):
+            raise TypeError(
+                "params must be an iterable of Values or of parameter-group dicts, "
+                f"got one {type(params).__name__}"
+            )
         items = list(params)
         if not items:
             raise ValueError("optimizer got an empty parameter list")
@@ -58,7 +63,7 @@ class Optimizer:
             unknown = sorted(set(g) - set(defaults) - {"params"})
             if unknown:
                 raise ValueError(f"unknown hyper-parameters in a parameter group: {unknown}")
-            plist = list(g["params"])
+            plist = [g["params"]] if isinstance(g["params"], Value) else list(g["params"])
             if not plist:
                 raise ValueError("optimizer got an empty parameter group")
             for p in plist:

@@ -1,0 +1,191 @@
+# %% [markdown]
+# # 1. Values and the chain rule
+#
+# A `Value` is a number that remembers how it was made. Building an expression builds a graph;
+# `backward()` walks it from the output back to the inputs and applies the **chain rule** at
+# every node: if $L$ depends on $x$ through $y$, then
+#
+# $$\frac{\partial L}{\partial x} = \frac{\partial L}{\partial y}\,\frac{\partial y}{\partial x}.$$
+#
+# Each node knows only its *local* derivative $\partial y/\partial x$; backprop multiplies them
+# from the back to the front, so each stage needs the stages after it first.
+#
+# Notation as in the lecture: $z$ is a unit's pre-activation, $v$ its post-activation.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from checks import check
+
+from engine import Value, gradcheck
+from viz import draw_dot
+from viz.plots import setup_notebook
+
+setup_notebook(dpi=110)
+
+x = Value(2.0, label="x")
+w = Value(-3.0, label="w")
+b = Value(6.88, label="b")
+z = x * w + b
+z.label = "z"
+v = z.tanh()
+v.label = "v"
+draw_dot(v)  # before backward(): every grad is 0
+
+# %% [markdown]
+# ## By hand
+#
+# $v = \tanh(z)$, $z = xw + b$. Then $\frac{\partial v}{\partial z} = 1 - \tanh^2 z$,
+# $\frac{\partial z}{\partial x} = w$, $\frac{\partial z}{\partial w} = x$,
+# $\frac{\partial z}{\partial b} = 1$, and the chain rule multiplies:
+# $\frac{\partial v}{\partial x} = (1-\tanh^2 z)\,w$.
+
+# %%
+dv_dz = 1 - math.tanh(z.data) ** 2
+print(f"by hand:  dv/dx = {dv_dz * w.data:.6f}  dv/dw = {dv_dz * x.data:.6f}  dv/db = {dv_dz:.6f}")
+v.backward()
+print(f"backward: dv/dx = {x.grad:.6f}  dv/dw = {w.grad:.6f}  dv/db = {b.grad:.6f}")
+draw_dot(v)
+
+# %% [markdown]
+# ## Checking with finite differences
+#
+# $\frac{\partial f}{\partial x} \approx \frac{f(x+\varepsilon) - f(x-\varepsilon)}{2\varepsilon}$,
+# with an error of order $\varepsilon^2$. `gradcheck` compares this with backprop for every
+# input.
+
+# %%
+result = gradcheck(lambda x, w, b: (x * w + b).tanh(), [2.0, -3.0, 6.88])
+print("agree:", result.ok)
+print("backprop:           ", [f"{g:.8f}" for g in result.analytic])
+print("central differences:", [f"{g:.8f}" for g in result.numeric])
+
+# %% [markdown]
+# ## The sigmoid derivative, step by step
+#
+# $\sigma(x) = \dfrac{1}{1+e^{-x}} = u^{-1}$ with $u = 1 + e^{-x}$. The chain rule:
+#
+# $$\sigma'(x) = \frac{d\,u^{-1}}{du}\cdot\frac{du}{dx} = -u^{-2}\cdot(-e^{-x})
+#   = \frac{e^{-x}}{(1+e^{-x})^2}
+#   = \underbrace{\frac{1}{1+e^{-x}}}_{\sigma(x)}\cdot\frac{e^{-x}}{1+e^{-x}}.$$
+#
+# The last factor is $\frac{(1+e^{-x}) - 1}{1+e^{-x}} = 1 - \sigma(x)$, so
+#
+# $$\sigma'(x) = \sigma(x)\,\bigl(1-\sigma(x)\bigr).$$
+#
+# Since $s(1-s)$ is largest at $s = \tfrac12$ (that is $x = 0$), $\sigma'(x) \le \tfrac14$
+# everywhere, and it goes to 0 on both sides: a saturated sigmoid passes almost no gradient.
+#
+# Below, chainrule differentiates $1/(1+e^{-x})$ built from elementary nodes (it knows nothing
+# about sigmoids), and the result is compared with $\sigma(1-\sigma)$ and with the local
+# derivative that the `sigmoid` node stores.
+
+# %%
+x0 = Value(0.5, label="x")
+built = 1 / (1 + (-x0).exp())
+built.backward()
+node = Value(0.5).sigmoid()
+s = node.data
+print(f"σ(0.5) = {s:.6f}")
+print(f"backprop through 1/(1+e^-x): {x0.grad:.10f}")
+print(f"σ(1-σ):                      {s * (1 - s):.10f}")
+print(f"sigmoid node's local grad:   {node.local_grads[0]:.10f}")
+draw_dot(built)
+
+# %% [markdown]
+# σ and σ' on a grid, σ' computed by `backward()` at every point:
+
+# %%
+grid = np.linspace(-8, 8, 161)
+sig, dsig = [], []
+for t in grid:
+    xt = Value(float(t))
+    out = xt.sigmoid()
+    out.backward()
+    sig.append(out.data)
+    dsig.append(xt.grad)
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+ax.plot(grid, sig, label="σ(x)")
+ax.plot(grid, dsig, label="σ'(x) by backward()")
+ax.axhline(0.25, color="gray", ls="--", lw=1, label="1/4, the largest σ' can be")
+ax.set_xlabel("x")
+ax.legend()
+ax.set_title("the sigmoid and its derivative")
+plt.show()
+print(f"largest σ' on the grid: {max(dsig):.4f} at x = {grid[int(np.argmax(dsig))]:.1f}")
+
+# %% [markdown]
+# **The consequence.** Backprop through $k$ sigmoid units multiplies the gradient by $k$ factors
+# $\sigma'(z) \le \tfrac14$ (times the weights). Through a chain of ten sigmoids the gradient
+# shrinks at least $4^{10} \approx 10^6$-fold; a ReLU passes a factor of exactly 1 wherever it
+# is active. Lesson 4 measures this in a deep network.
+
+# %%
+for act in ("sigmoid", "relu"):
+    x_in = Value(0.5)
+    h = x_in
+    for _ in range(10):
+        h = getattr(h, act)()
+    h.backward()
+    print(f"10 {act:7s} units in a chain: d out / d in = {x_in.grad:.3e}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Write your answer in the cell with `answer = ...`, then run the `check` cell below it. The
+# solutions are in the collapsed cells (click to expand); try first.
+#
+# ### Exercise 1.1 (easy)
+# For $f(a, b) = a^2 b + e^{b}$ at $a = 1.5$, $b = -0.5$, what is $\partial f/\partial a$?
+# Work it out by hand (a number).
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("1.1", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+a, b = Value(1.5), Value(-0.5)
+f = a**2 * b + b.exp()
+f.backward()
+answer = 2 * 1.5 * -0.5  # ∂(a²b)/∂a = 2ab; the same as a.grad
+assert math.isclose(answer, a.grad)
+check("1.1", answer)
+
+# %% [markdown]
+# ### Exercise 1.2 (medium)
+# You only know that $\sigma(x_0) = 0.8$, not $x_0$. What is $\sigma'(x_0)$?
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("1.2", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = 0.8 * (1 - 0.8)  # σ' = σ(1 - σ)
+check("1.2", answer)
+
+# %% [markdown]
+# ### Exercise 1.3 (stretch)
+# Write `numeric_grad(f, x, eps)`, the central difference of a float function `f` at `x`.
+# The checker compares it with exact slopes and checks that halving `eps` divides the error
+# by about 4 (the error is $O(\varepsilon^2)$; a one-sided difference only halves it).
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("1.3", answer)
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def numeric_grad(f, x, eps):
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+answer = numeric_grad
+check("1.3", answer)

@@ -1,0 +1,120 @@
+# %% [markdown]
+# # 2. Stepping through backprop
+#
+# `backward()` visits nodes in **reverse topological order**: every node after all the nodes
+# that use it. Then, when a node's turn comes, its gradient $\partial L/\partial v$ is complete,
+# and it can pass $\partial L/\partial v \cdot \partial v/\partial p$ on to each parent $p$: the
+# chain rule, from the back to the front, each stage using the ones after it.
+# `backward_steps()` is the same pass, one chain-rule step at a time.
+
+# %%
+from checks import branching, check
+
+from engine import Value
+from viz import draw_dot
+from viz.plots import setup_notebook
+from viz.stepper import frames, interactive
+
+setup_notebook(dpi=110)
+
+x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+b = Value(6.8813735870195432, label="b")
+o = (x1 * w1 + x2 * w2 + b).tanh()
+o.label = "o"
+for step in o.backward_steps():
+    added = [
+        (c.parent.label or c.parent.op, round(c.local, 4), round(c.added, 4))
+        for c in step.contributions
+    ]
+    print(step.index, step.node.op, "upstream", round(step.upstream, 4), added)
+
+# %% [markdown]
+# Each frame: the node being processed in yellow, finished nodes in green, this step's
+# contributions on the edges.
+
+# %%
+o.zero_grad()
+fs = frames(o)
+print(len(fs), "steps")
+fs[2][1]
+
+# %%
+fs[-1][1]
+
+# %% [markdown]
+# In a live notebook, a slider steps through the same frames:
+
+# %%
+o.zero_grad()
+interactive(o)
+
+# %% [markdown]
+# ## Why the order matters, and shared subexpressions add
+#
+# If a value is used twice, its gradient is the **sum** over both paths: for $y = a \cdot a$,
+# $\partial y/\partial a = a + a$. A node may only pass its gradient on once *all* its uses
+# have contributed, which is exactly what the reverse topological order guarantees.
+
+# %%
+a = Value(3.0, label="a")
+y = a * a
+y.label = "y"
+y.backward()
+print("dy/da =", a.grad, "(= 2a)")
+draw_dot(y)
+
+# %% [markdown]
+# ## Exercises
+#
+# ### Exercise 2.1 (easy)
+# For $y = (a + a) \cdot a$, how many chain-rule steps does `backward_steps()` take?
+# (Predict, then check with `len(list(y.backward_steps()))`.)
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("2.1", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+a = Value(2.0)
+y = (a + a) * a
+answer = len(list(y.backward_steps()))  # the * node, then the + node
+check("2.1", answer)
+
+# %% [markdown]
+# ### Exercise 2.2 (medium)
+# Same $y = (a + a)\cdot a$ at $a = 2$: what is $\partial y/\partial a$? Count the paths.
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("2.2", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+a = Value(2.0)
+y = (a + a) * a
+y.backward()
+answer = a.grad  # y = 2a², dy/da = 4a
+check("2.2", answer)
+
+# %% [markdown]
+# ### Exercise 2.3 (stretch)
+# `branching()` builds $g = \tanh(d \cdot e)$ with $d = a b$ and $e = a + b$ (nodes labelled
+# `a b d e f g`, $f = d e$). Give a valid order in which backward may process the computed
+# nodes, as a list of labels (leaves left out). There is more than one.
+
+# %%
+draw_dot(branching())
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("2.3", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = [s.node.label for s in branching().backward_steps()]
+check("2.3", answer)

@@ -1,0 +1,243 @@
+# %% [markdown]
+# # 3. ReLU networks are piecewise linear
+#
+# Hidden unit $j$ of a one-input network computes the pre-activation $z_j = w_j x + b_j$ and
+# the post-activation $v_j = \mathrm{relu}(z_j)$; the output adds them up with outgoing weights
+# $u_j$: $f(x) = \sum_j u_j v_j + c$.
+#
+# - the weight going in, $w_j$, decides how the input is weighted (and which side is active);
+# - the bias $b_j$ decides **where** the linear part starts: at $x = -b_j/w_j$;
+# - the weight going out, $u_j$, decides whether the piece points up or down and how steep.
+#
+# Adding such pieces gives a piecewise-linear function.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+from checks import check, outputs_1d
+
+from nn import MLP, Adam, fit, linear_pieces, regression_1d, tent_network
+from viz.plots import setup_notebook
+
+setup_notebook(dpi=110)
+
+
+def hand_network(w, b, u, c):
+    """A 1 → n → 1 ReLU network with weights set by hand: f(x) = Σ u_j relu(w_j x + b_j) + c."""
+    m = MLP(1, [len(w), 1], seed=0)
+    hidden, out = m.layers[0], m.layers[1]
+    for j, (wj, bj, uj) in enumerate(zip(w, b, u)):
+        hidden.weight[j][0].data, hidden.bias[j].data = float(wj), float(bj)
+        out.weight[0][j].data = float(uj)
+    out.bias[0].data = float(c)
+    return m
+
+
+def plot_1d(models, xlim, title):
+    """The functions computed by 1-input, 1-output models (each called on one batch)."""
+    grid = np.linspace(*xlim, 400)
+    _, ax = plt.subplots(figsize=(6.5, 3.8))
+    for name, m in models.items():
+        ax.plot(grid, outputs_1d(m, grid), label=name)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    plt.show()
+
+
+variants = {
+    "w=1, b=0, u=1": hand_network([1], [0], [1], 0),
+    "b=1: starts at x=-1": hand_network([1], [1], [1], 0),
+    "u=-2: down, steeper": hand_network([1], [0], [-2], 0),
+    "w=-1: the other side": hand_network([-1], [0], [1], 0),
+}
+plot_1d(variants, (-2, 2), "one unit u·relu(wx + b)")
+
+# %% [markdown]
+# A trained network with 12 units: each unit's piece $u_j v_j$ (thin) adds up to $f$ (black).
+# The dotted lines are the breakpoints $-b_j/w_j$.
+
+# %%
+x, y = regression_1d(64, seed=0)
+model = MLP(1, [12, 1], seed=0)
+fit(model, x, y, Adam(model.parameters(), lr=0.02), epochs=300, loss="mse", progress=False)
+hidden, out = model.linear_layers
+w = np.array([row[0].data for row in hidden.weight])
+b = np.array([v.data for v in hidden.bias])
+u = np.array([v.data for v in out.weight[0]])
+grid = np.linspace(-2.2, 2.2, 400)
+pieces = u[:, None] * np.maximum(0.0, w[:, None] * grid + b[:, None])  # u_j·relu(w_j x + b_j)
+f_net = outputs_1d(model, grid)
+assert np.allclose(pieces.sum(0) + out.bias[0].data, f_net)  # the pieces add up to f
+fig, ax = plt.subplots(figsize=(7, 4.2))
+ax.plot(grid, pieces.T, lw=0.8, alpha=0.7)
+for k in -b / w:
+    ax.axvline(k, color="gray", lw=0.5, ls=":")
+ax.plot(grid, f_net, color="k", lw=2, label="f(x)")
+ax.scatter(np.asarray(x)[:, 0], y, s=10, color="tab:red", label="data", zorder=3)
+ax.set_xlim(-2.2, 2.2)
+ax.set_title("12 units: each piece u_j·relu(w_j x + b_j) (thin), their sum f (black)")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## Universal approximation: the difference gets arbitrarily small
+#
+# Take any continuous $f$ on an interval $[a, b]$, knots $a = t_0 < t_1 < \dots < t_n = b$
+# evenly spaced, and the piecewise-linear interpolant $g$ through $(t_k, f(t_k))$. It is a
+# ReLU network with $n$ units: unit $k$ starts at $t_k$ ($w = 1$, $b = -t_k$) and its outgoing
+# weight is the change of slope there, $u_k = s_k - s_{k-1}$ (with $s_{-1} = 0$), plus
+# $c = f(t_0)$. For a twice-differentiable $f$ the uniform error
+# $\max_x |f(x) - g(x)| \le \frac{h^2}{8}\max|f''|$ with $h = (b-a)/n$: it falls like $1/n^2$
+# and gets as small as we like with enough units. (The same works for any continuous $f$, and
+# in a hypercube with more inputs, only with many more units.)
+
+
+# %%
+def f(t):
+    return np.sin(2 * t) + 0.3 * t**2
+
+
+def interpolant(n, lo=-2.0, hi=2.0):
+    """The n-unit ReLU network through f at n + 1 evenly spaced knots."""
+    knots = np.linspace(lo, hi, n + 1)
+    slopes = np.diff(f(knots)) / np.diff(knots)
+    u = np.diff(np.concatenate([[0.0], slopes]))  # change of slope at each knot
+    return hand_network(np.ones(n), -knots[:-1], u, f(knots[0]))
+
+
+grid = np.linspace(-2, 2, 1001)
+units = [2, 4, 8, 16, 32, 64, 128]
+errors = [float(np.max(np.abs(outputs_1d(interpolant(n), grid) - f(grid)))) for n in units]
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+axes[0].plot(grid, f(grid), color="k", lw=2, label="f")
+for n in (3, 6, 12):
+    axes[0].plot(grid, outputs_1d(interpolant(n), grid), label=f"{n} ReLU units")
+axes[0].set_title("a sum of ReLU units approximating f")
+axes[0].legend(fontsize=8)
+axes[1].loglog(units, errors, "o-", label="max |f - g| (measured)")
+bound = [(4 / n) ** 2 / 8 * 4.6 for n in units]  # h²/8 · max|f''|, |f''| ≤ 4 + 0.6
+axes[1].loglog(units, bound, "--", color="gray", label="h²/8 · max|f''|")
+axes[1].set_xlabel("hidden units n")
+axes[1].set_title("the uniform error falls like 1/n²")
+axes[1].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+for n, e in zip(units, errors):
+    print(f"{n:4d} units: max error {e:.2e}")
+
+# %% [markdown]
+# ## Wider fits better, when trained
+#
+# Training does not build the interpolant; gradient descent finds *some* weights, and a
+# single run of one width can land worse than a narrower one (unlucky initial breakpoints,
+# units that die when their $z_j < 0$ for every sample). So each width is trained from three
+# seeds to near convergence (Adam, 300 full-batch epochs) and we plot the mean of the best
+# training MSE, with the range over seeds.
+
+# %%
+widths, seeds = [1, 2, 4, 8, 16, 32], (0, 1, 2)
+best = np.zeros((len(widths), len(seeds)))
+for i, n in enumerate(widths):
+    for k, seed in enumerate(seeds):
+        m = MLP(1, [n, 1], seed=seed)
+        h = fit(
+            m,
+            x,
+            y,
+            Adam(m.parameters(), lr=0.02),
+            epochs=300,
+            loss="mse",
+            progress=False,
+            track_updates=False,
+        )
+        best[i, k] = min(h.train_loss)
+mean = best.mean(1)
+fig, ax = plt.subplots(figsize=(6, 3.6))
+ax.fill_between(widths, best.min(1), best.max(1), alpha=0.25, label="range over 3 seeds")
+ax.plot(widths, mean, "o-", label="mean over 3 seeds")
+ax.set_xscale("log", base=2)
+ax.set_yscale("log")
+ax.set_xlabel("hidden units")
+ax.set_ylabel("training MSE")
+ax.set_title("wider fits the training data better")
+ax.legend(fontsize=8)
+plt.show()
+for n, e in zip(widths, mean):
+    print(f"{n:3d} units: mean training MSE {e:.4f}")
+
+# %% [markdown]
+# The mean falls monotonically. From 8 units on it flattens near $0.05^2 = 0.0025$: the data
+# are a smooth curve plus noise of standard deviation 0.05, and a few units already fit the
+# curve; the rest of the error is noise, which only memorising individual points would lower.
+
+# %% [markdown]
+# ## Depth composes pieces
+#
+# Each layer takes the previous layer's piecewise-linear function as its input and calls it
+# as a subroutine. The tent map $t(x) = 2\,\mathrm{relu}(x) - 4\,\mathrm{relu}(x - \tfrac12)$
+# needs two units; composed $k$ times ($k$ hidden layers of 2 units) it has $2^k$ pieces on
+# $[0, 1]$. One hidden layer would need about $2^k$ units for as many: the number of pieces
+# grows multiplicatively with depth, only additively with width.
+
+# %%
+for k in (1, 2, 3, 4, 5):
+    m = tent_network(k)
+    n_pieces = linear_pieces(m, (0, 1), n=4001)
+    print(f"depth {k}: {len(m.parameters()):3d} parameters, {n_pieces:3d} pieces")
+tents = {f"depth {k}": tent_network(k) for k in (1, 2, 3)}
+plot_1d(tents, (0, 1), "the tent map composed k times: 2^k pieces")
+
+# %% [markdown]
+# ## Exercises
+#
+# ### Exercise 3.1 (easy)
+# Where does the unit $\mathrm{relu}(2x - 3)$ start being active? (A number: the $x$ of its
+# breakpoint.)
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("3.1", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+w, b = 2.0, -3.0
+answer = -b / w
+check("3.1", answer)
+
+# %% [markdown]
+# ### Exercise 3.2 (medium)
+# Give a network with two hidden ReLU units that computes $|x|$ exactly (use `hand_network`;
+# hint: $|x| = \mathrm{relu}(x) + \mathrm{relu}(-x)$).
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("3.2", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = hand_network(w=[1, -1], b=[0, 0], u=[1, 1], c=0)
+check("3.2", answer)
+
+# %% [markdown]
+# ### Exercise 3.3 (stretch)
+# Give a one-hidden-layer ReLU network with **at most 8** hidden units whose uniform error to
+# $x^2$ on $[0, 1]$ is below 0.01. How few units can you manage?
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("3.3", answer)
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def interpolate_square(n):
+    knots = np.linspace(0, 1, n + 1)
+    slopes = np.diff(knots**2) / np.diff(knots)
+    return hand_network(np.ones(n), -knots[:-1], np.diff(np.concatenate([[0], slopes])), 0)
+
+
+answer = interpolate_square(6)  # error h²/4 = 1/144 < 0.01 (5 units give exactly 0.01)
+check("3.3", answer)

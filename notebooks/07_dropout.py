@@ -1,0 +1,208 @@
+# %% [markdown]
+# # 7. Dropout
+#
+# A network that overfits has units that only activate for very specific training examples:
+# they memorise those examples, often together with other units that correct their mistakes.
+# Dropout breaks that: in training, each unit is kept with probability $q$ and dropped
+# otherwise, a new mask for every mini-batch, so no unit can rely on one specific other unit.
+# At inference all units are used, and their outputs are multiplied by $q$ (equivalently the
+# weights going out of them), so the next layer sees the input it saw on average in training.
+#
+# **Notation.** The lecture's $p$ is the keep probability, here $q$. chainrule follows
+# PyTorch: `Dropout(p)` with `p` the probability of **dropping** ($q = 1-p$), and by default
+# *inverted* dropout, which scales by $1/q$ in training instead, so inference is the identity.
+# `Dropout(p, inverted=False)` is the lecture's form.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+from checks import check
+
+from engine import Value, add_all, no_grad
+from nn import MLP, SGD, Dropout, Layer, fit, make_moons, train_val_split
+from viz import draw_dot
+from viz.plots import decision_boundary, setup_notebook
+
+setup_notebook(dpi=110)
+
+d = Dropout(0.5, seed=0)
+out = d([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])
+print("mask:", d.last_mask[0])
+print("training output:", [v.data for v in out[0]])
+d.eval()
+inference = d([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]])[0]
+print("inference output:", [v.data if isinstance(v, Value) else v for v in inference])
+
+# %% [markdown]
+# Dropped units stay in the graph multiplied by 0: no gradient flows through them.
+
+# %%
+d = Dropout(0.5, seed=3)
+xs = [Value(float(i), label=f"a{i}") for i in range(1, 4)]
+s = add_all(d([xs])[0])
+s.label = "sum"
+s.backward()
+print("mask", d.last_mask[0], "grads", [v.grad for v in xs])
+draw_dot(s)
+
+# %% [markdown]
+# ## Why it's allowed: the expectation is unchanged
+#
+# For one unit with output $a$ and mask $m \sim \mathrm{Bernoulli}(q)$:
+#
+# - the lecture's form: training passes $m\,a$, with $\mathbb{E}[m\,a] = q\,a$; inference
+#   passes $q\,a$: the same value as the training average;
+# - inverted dropout: training passes $m\,a/q$, with $\mathbb{E}[m\,a/q] = q\,a/q = a$;
+#   inference passes $a$.
+#
+# And since expectations are linear, the next layer's pre-activation
+# $z = \sum_i w_i m_i a_i / q$ has $\mathbb{E}[z] = \sum_i w_i a_i$: exactly the inference
+# pre-activation. Checked numerically, over 5,000 masks:
+
+# %%
+a = [1.0, -2.0, 0.5, 3.0]
+n = 5000
+inverted, classic = Dropout(0.25, seed=0), Dropout(0.25, inverted=False, seed=0)
+mean_inv = np.mean([[v.data for v in row] for row in inverted([a] * n)], axis=0)
+mean_cls = np.mean([[v.data for v in row] for row in classic([a] * n)], axis=0)
+classic.eval()
+print("a:                                ", a)
+print("inverted, mean training output:   ", np.round(mean_inv, 3), "(inference: a itself)")
+print("classic, mean training output:    ", np.round(mean_cls, 3))
+print("classic, inference output q·a:    ", [v.data for v in classic([a])[0]])
+nxt = Layer(4, 3, "identity", seed=0)
+with no_grad():
+    z_mean = np.mean([[v.data for v in row] for row in nxt(inverted([a] * n))], axis=0)
+    z_inf = [v.data for v in nxt([a])[0]]
+print("next layer: mean z over masks     ", np.round(z_mean, 3))
+print("next layer: z at inference        ", np.round(z_inf, 3))
+
+# %% [markdown]
+# ## The ensemble view
+#
+# Each mask picks a *thinned* sub-network; with $n$ droppable units there are $2^n$ of them,
+# all sharing the same weights. Every training step trains one of them, so dropout trains a
+# huge ensemble at the cost of one network. The ideal prediction would average all
+# sub-networks; inference with scaled outputs is a cheap approximation of that average
+# (exact for a linear network, by the expectation argument; approximate through the ReLUs).
+#
+# First, the overfitting setting: a small, noisy data set and a wide network, trained with
+# and without dropout.
+
+# %%
+x, y = make_moons(60, noise=0.35, seed=4)
+(xt, yt), (xv, yv) = train_val_split(x, y, 0.4, seed=0)
+runs = {}
+for p in (0.0, 0.3):
+    m = MLP(2, [32, 32, 1], init="he", dropout=p, seed=0)
+    h = fit(
+        m,
+        xt,
+        yt,
+        SGD(m.parameters(), lr=0.05, momentum=0.9),
+        epochs=120,
+        batch_size=12,
+        val=(xv, yv),
+        progress=False,
+        track_updates=False,
+    )
+    runs[p] = (m, h)
+    print(
+        f"dropout {p}: train loss {h.train_loss[-1]:.3f}  val loss {h.val_loss[-1]:.3f}  "
+        f"best val loss {min(h.val_loss):.3f}  val acc {h.val_acc[-1]:.0%}"
+    )
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+for p, (_, h) in runs.items():
+    line = ax.plot(h.train_loss, ls="--", label=f"dropout {p}: train")[0]
+    ax.plot(h.val_loss, color=line.get_color(), label=f"dropout {p}: validation")
+ax.set_xlabel("epoch")
+ax.set_ylabel("hinge loss")
+ax.set_title("dropout: higher training loss, lower validation loss")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# Without dropout the training loss keeps falling (to about 0.1) while the validation loss
+# grows after epoch 40: the network memorises the noisy points. With dropout the training
+# loss stays higher (every step trains a random thinned network) and the validation loss
+# stays lower.
+#
+# Where does the memorising show? In the decision boundaries: without dropout the network
+# carves out a small region around a few noisy red points, units that serve only those
+# training examples; with dropout the boundary stays smooth.
+
+# %%
+for p, (m, _) in runs.items():
+    decision_boundary(m, xt, yt, title=f"dropout {p}: training points")
+    plt.show()
+
+# %% [markdown]
+# And the ensemble: average the predictions of 100 random sub-networks of the dropout model
+# (training mode, no gradients) and compare with the single scaled network (inference mode).
+
+# %%
+m = runs[0.3][0]
+with no_grad():
+    m.train()
+    ensemble = np.mean([[o[0].data for o in m(x)] for _ in range(100)], axis=0)
+    m.eval()
+    single = np.array([o[0].data for o in m(x)])
+print(
+    f"mean |ensemble - scaled network| {np.mean(np.abs(ensemble - single)):.3f}"
+    f"  (outputs spread {np.std(single):.3f})"
+)
+print(f"same class for {np.mean((ensemble > 0) == (single > 0)):.0%} of the 60 points")
+
+# %% [markdown]
+# ## Exercises
+#
+# ### Exercise 7.1 (easy)
+# In the lecture's form with keep probability $q = 0.8$: by what factor are the weights going
+# out of a unit multiplied at inference?
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("7.1", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = 0.8  # E[m·a] = q·a
+check("7.1", answer)
+
+# %% [markdown]
+# ### Exercise 7.2 (medium)
+# A layer of 50 units followed by chainrule's `Dropout(0.3)`: how many units are kept on
+# average in training?
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("7.2", answer)
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+answer = 50 * (1 - 0.3)  # p is the drop probability
+check("7.2", answer)
+
+# %% [markdown]
+# ### Exercise 7.3 (stretch)
+# Write `inverted_dropout(xs, q, rng)` on a list of floats with numpy's generator `rng`:
+# keep each with probability `q`, scale the kept ones so that the expected output equals the
+# input. The checker runs it 4000 times.
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("7.3", answer)
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def inverted_dropout(xs, q, rng):
+    keep = rng.random(len(xs)) < q
+    return [x / q if k else 0.0 for x, k in zip(xs, keep)]
+
+
+answer = inverted_dropout
+check("7.3", answer)

@@ -1,0 +1,219 @@
+"""The backprop stepper: clean start, lecture captions, escaping, failures change nothing;
+and the gradient graph's node kinds."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import graphviz
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine import Value
+from viz import draw_dot, render
+from viz.graph import COLOURS, number
+from viz.stepper import frames, stepper_data, stepper_html
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def lecture_neuron() -> tuple[Value, dict[str, Value]]:
+    """The lecture's neuron: o = tanh(x1 w1 + x2 w2 + b), o = 0.7071, do/dn = 0.5."""
+    v = {
+        "x1": Value(2.0, label="x1"),
+        "x2": Value(0.0, label="x2"),
+        "w1": Value(-3.0, label="w1"),
+        "w2": Value(1.0, label="w2"),
+        "b": Value(6.8813735870195432, label="b"),
+    }
+    x1w1 = v["x1"] * v["w1"]
+    x1w1.label = "z"
+    o = (x1w1 + v["x2"] * v["w2"] + v["b"]).tanh()
+    o.label = "L"
+    return o, v
+
+
+def _page_data(path: Path) -> dict:
+    text = path.read_text()
+    return json.loads(re.search(r"const DATA = (.*);\n", text).group(1))  # type: ignore[union-attr]
+
+
+def test_stepper_after_backward_starts_clean_and_says_the_lecture_arithmetic(
+    tmp_path: Path,
+) -> None:
+    o, v = lecture_neuron()
+    o.backward()
+    o.backward()  # leaves accumulate (as PyTorch): x1.grad is now -3.0
+    assert v["x1"].grad == pytest.approx(-3.0)
+    data = _page_data(stepper_html(o, tmp_path / "s.html"))
+    lines = [line for s in data["steps"] for line in s["caption"]]
+    assert "dL/dx1 += dL/dz · dz/dx1 = 0.5 × (-3.0) = -1.5" in lines
+    assert v["x1"].grad == pytest.approx(-1.5)  # one backward pass from zero
+    # the start frame: every grad 0 but the root's 1
+    start = dict(data["grads"])
+    root = len(data["nodes"]) - 1  # nodes are listed parents first
+    assert start[root] == "grad 1" and all(t == "grad 0" for k, t in start.items() if k != root)
+    assert data["start"].startswith("start: dL/dL = 1")
+    # the last change to x1's cell is -1.5, not -3
+    x1_changes = [c for s in data["steps"] for c in s["grads"] if c[2].startswith("grad -1.5")]
+    assert x1_changes and not any(c[2] == "grad -3" for s in data["steps"] for c in s["grads"])
+    fs = frames(o)
+    assert fs[0][0] is None and len(fs) == len(data["steps"]) + 1 == 6
+    assert v["x1"].grad == pytest.approx(-1.5)
+
+
+def test_unlabelled_nodes_are_named_by_op_and_number() -> None:
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    y = (a * b) * (a * b + 1)
+    _, data, _ = stepper_data(y)
+    lines = [line for s in data["steps"] for line in s["caption"]]
+    assert lines[0].startswith("step 1/4: L passes on dL/dL = 1.0")
+    assert any(
+        re.match(r"dL/dmul(\d) \+= dL/dL · dL/dmul\1 = 1\.0 × 7\.0 = 7\.0", x) for x in lines
+    )
+    assert any(line.startswith("dL/dadd1 += ") for line in lines)
+    assert not any("d1.0" in line for line in lines)  # the constant 1 gets no caption line
+    assert all("+ +=" not in line for line in lines)
+
+
+def test_a_failed_stepper_leaves_every_gradient_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    o, v = lecture_neuron()
+    o.backward()
+    o.backward()
+    before = {k: x.grad for k, x in v.items()} | {"o": o.grad}
+    with pytest.raises(ValueError, match="more than max_nodes=3"):
+        stepper_html(o, tmp_path / "s.html", max_nodes=3)
+    with pytest.raises(ValueError, match="more than max_nodes=3"):
+        frames(o, max_nodes=3)
+
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise graphviz.ExecutableNotFound(("dot",))
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", broken)
+    with pytest.raises(graphviz.ExecutableNotFound):
+        stepper_html(o, tmp_path / "s.html")
+    assert {k: x.grad for k, x in v.items()} | {"o": o.grad} == before
+    assert not (tmp_path / "s.html").exists()
+
+
+HOSTILE = "</script><script>alert(1)//"
+BRACES = '{ } | < > " & \\n'
+
+
+def test_stepper_page_escapes_labels_and_shows_them_verbatim(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    x, w = Value(2.0, label=HOSTILE), Value(-3.0, label=BRACES)
+    y = (x * w).tanh()
+    y.label = "<b>out</b>"
+    path = stepper_html(y, tmp_path / "s.html", title="<i>t</i>")
+    text = path.read_text()
+    assert text.count("<script") == 1 and text.count("</script>") == 1
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(path.as_uri())
+        assert page.evaluate("document.scripts.length") == 1
+        shown = page.inner_text("#frame")
+        assert HOSTILE in shown and BRACES in shown and "<b>out</b>" in shown
+        assert page.inner_text("h2") == "<i>t</i>"
+        page.keyboard.press("End")
+        caption = page.inner_text("#caption")
+        assert f"d<b>out</b>/d{HOSTILE} +=" in caption
+        assert dialogs == []
+        browser.close()
+
+
+def test_labels_with_dot_syntax_render_verbatim(tmp_path: Path) -> None:
+    x = Value(1.0, label=BRACES)
+    y = x * 2
+    y.label = "a{b}|c"
+    y.backward()
+    svg = Path(render(draw_dot(y), str(tmp_path / "g"), "svg")).read_text()
+    assert "{ } | &lt; &gt; &quot; &amp; \\n" in svg and "a{b}|c" in svg
+
+
+def test_constants_are_small_plain_numbers_without_a_grad() -> None:
+    x, w = Value(3.0, label="x"), Value(0.5, label="w")
+    y = (x * w) * 2
+    y.backward()
+    src = draw_dot(y, params=[w]).source
+    nodes = dict(re.findall(r"^\s*(n\d+) \[(.*)\]$", src, re.M))
+    const = [a for a in nodes.values() if "<TD>2</TD>" in a]
+    assert len(const) == 1 and "shape=plaintext" in const[0] and "grad" not in const[0]
+    assert "fillcolor" not in const[0]
+    inp = next(a for a in nodes.values() if "<B>x</B>" in a)
+    par = next(a for a in nodes.values() if "<B>w</B>" in a)
+    assert f'fillcolor="{COLOURS["input"]}"' in inp and "shape=box" in inp
+    assert f'fillcolor="{COLOURS["parameter"]}"' in par
+    assert len({COLOURS[k] for k in ("input", "parameter", "computed", "current")}) == 4
+    legend = draw_dot(y, legend=True).source
+    assert all(COLOURS[k] in legend for k in ("input", "parameter", "computed"))
+    assert "constant" in legend and "constant" not in src
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(-4.9e-5, 4.9e-5))
+def test_numbers_that_round_to_zero_show_as_0(x: float) -> None:
+    assert number(x, "{:.4f}") == "0"
+    assert number(x - 1.0, "{:.4f}") == f"{x - 1.0:.4f}"  # others unchanged
+
+
+def test_a_deep_graph_is_drawn_top_to_bottom() -> None:
+    x = Value(0.3, label="x")
+    y = x
+    for _ in range(10):
+        y = y.tanh()
+    assert "rankdir=TB" in draw_dot(y).source
+    assert "rankdir=LR" in draw_dot(x.tanh()).source
+    assert "rankdir=LR" in draw_dot(y, rankdir="LR").source
+    w = Value(-1e-7, label="w")
+    z = x * w
+    z.backward()
+    src = draw_dot(z, fmt="{:.4f}").source
+    assert "-0.0000" not in src and "local 0<" in src and "<TD>data 0</TD>" in src
+
+
+def test_a_neurons_own_parameters_draw_as_one_table() -> None:
+    from nn import MLP
+
+    m = MLP(3, [4, 1], seed=0)
+    x = [Value(0.5, label="x0"), Value(-0.3, label="x1"), Value(1.2, label="x2")]
+    out = m.forward([x])[0][0]
+    out.backward()
+    grouped = draw_dot(out, params=m.parameters()).source
+    apart = draw_dot(out, params=m.parameters(), group_params=False).source
+    assert grouped.count("<B>parameter</B>") == 5  # 4 hidden neurons and the output
+    assert "<B>parameter</B>" not in apart
+    w = m.parameters()[0]
+    row = f'<TD ALIGN="LEFT">{w.label}</TD><TD ALIGN="RIGHT">{number(w.data)}</TD>'
+    assert row in grouped
+    assert grouped.count("->") < apart.count("->")
+
+
+def test_every_parameter_of_a_network_is_drawn_once_under_its_own_label() -> None:
+    from nn import MLP, mse_loss
+
+    m = MLP(2, [3, 3, 1], batchnorm=True, seed=0)
+    x = [[0.5, -0.3], [1.0, 0.2], [-0.7, 0.9]]
+    loss = mse_loss(m.forward(x), [[1.0], [0.0], [1.0]])
+    loss.backward()
+    labels = [p.label for p in m.parameters()]
+    assert len(set(labels)) == len(labels)  # unique across layers
+    for group in (True, False):
+        src = draw_dot(loss, params=m.parameters(), group_params=group, max_nodes=2000).source
+        for label in labels:
+            assert len(re.findall(rf">(<B>)?{re.escape(label)}(</B>)?<", src)) == 1, label
