@@ -493,6 +493,7 @@ def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playgroun
         assert page.inner_text("#bp-counter") == f"{k} / {total}"
         captions.add(page.inner_text("#bp-caption"))
     assert len(captions) == 3 and all(c.startswith("step ") for c in captions)
+    assert any(re.search(r"dloss/d\S+ \+= dloss/d\S+ · d\S+ = \S+ × \S+ = ", c) for c in captions)
     assert page.locator("#bp-svg rect[fill='#fde68a']").count() == 1  # the current node
     page.click("#bp-last")
     assert page.inner_text("#bp-counter") == f"{total} / {total}"

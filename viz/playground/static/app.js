@@ -530,13 +530,10 @@ function showFrame(k) {
       text(bp.noteLayer, (from.x + 124 + into.x) / 2 - 10, (from.y + into.y) / 2 + 14, "+" + fmt(added, 3), { fill: "#b45309", "font-weight": "bold" });
     }
   }
-  const name = (v) => g.nodes[v].label || `${g.nodes[v].op || g.nodes[v].kind} #${v}`;
-  const lines = current ? current.adds.map(([p, local, added], i) =>
-    `  ${name(p)}.grad += ${fmt(current.upstream, 4)} × ${fmt(local, 4)} = ${fmt(added, 4)}  →  ${fmt(current.after[i][1], 6)}`) : [];
-  const more = lines.length > 8 ? [`  … and ${lines.length - 8} more`] : [];
-  $("bp-caption").textContent = current
-    ? [current.caption, ...lines.slice(0, 8), ...more].join("\n")
-    : `the loss of this sample is ${fmt(g.loss)}; backprop starts from d loss / d loss = 1. Press next.`;
+  // the viz stepper's caption: a header, then dL/dp += dL/dv · dv/dp = upstream × local = added
+  const lines = current ? current.caption : [g.start];
+  const more = lines.length > 9 ? [`  … and ${lines.length - 9} more`] : [];
+  $("bp-caption").textContent = [...lines.slice(0, 9), ...more].join("\n");
   $("bp-counter").textContent = `${k} / ${g.steps.length}`;
   $("bp-slider").value = k;
   const tbody = document.querySelector("#grads tbody");
