@@ -566,9 +566,15 @@ def test_screenshot_for_the_readme(tab: Any, server: Playground, tmp_path: Path)
     box = page.locator("#boundary").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#backprop:not([hidden])")
+    # open the output unit into its elementary nodes and close it again: one box
+    unit = page.locator("#bp-svg g.item:has-text('Layer 2 unit 0')")
+    unit.click()
+    assert unit.count() == 0 and page.locator("#bp-svg g.item:has-text('add')").count() > 10
+    page.click("#bp-svg g.item:has-text('b2[0]')")  # any node of the open unit closes it
+    assert unit.count() == 1
     page.evaluate(
         "const s = document.getElementById('bp-slider');"
-        "s.value = Math.round(s.max * 0.97); s.dispatchEvent(new Event('input'));"
+        "s.value = Math.round(s.max * 0.55); s.dispatchEvent(new Event('input'));"
     )
     page.evaluate("window.scrollTo(0, 0)")
     target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / "shot.png"

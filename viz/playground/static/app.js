@@ -514,8 +514,10 @@ function showFrame(k) {
   const grad = gradsAt(k);
   const done = new Set(g.steps.slice(0, Math.max(0, k - 1)).map((s) => s.node));
   const current = k > 0 ? g.steps[k - 1] : null;
+  const view = $("bp-graph");
   for (const it of bp.items) {
     const active = current && bp.rep[current.node] === it.key;
+    if (active) view.scrollTo({ left: it.x - view.clientWidth / 2, top: it.y - view.clientHeight / 2 }); // keep it in sight
     const finished = done.has(it.node);
     it.rect.setAttribute("fill", active ? "#fde68a" : finished ? "#dcfce7" : it.fill);
     it.rect.setAttribute("stroke-width", active ? 3 : 1);
