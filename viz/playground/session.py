@@ -351,6 +351,7 @@ class Session:
         with self.lock:
             if action == "play":
                 self.running = not self.trainer.finished
+                self._rate.clear()  # steps/s of this run, not across the pause
             elif action == "pause":
                 self.running = False
             elif action == "step":
