@@ -360,7 +360,8 @@ def test_a_run_no_tab_shows_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
         s.close()
 
 
-def test_ctrl_c_stops_the_server_cleanly() -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_the_server_cleanly(sig: int) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "viz.playground", "--no-browser"],
@@ -384,7 +385,7 @@ def test_ctrl_c_stops_the_server_cleanly() -> None:
     urllib.request.urlopen(play, timeout=10).read()
     stream = urllib.request.urlopen(f"{base}api/session/{key}/events", timeout=10)
     assert stream.readline().startswith(b"data: ")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=10)
     stream.close()
     assert proc.returncode == 0, err
