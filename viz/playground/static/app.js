@@ -574,7 +574,11 @@ $("bp-close").onclick = () => { bp.open = new Set(); layoutGraph(); showFrame(bp
 $("play").onclick = () => control("play");
 $("pause").onclick = () => control("pause");
 $("step").onclick = () => control("step");
-$("reset").onclick = () => { $("message").hidden = true; control("reset"); };
+$("reset").onclick = () => {
+  $("message").hidden = true;
+  $("backprop").hidden = true; // its graph was of the old model
+  control("reset");
+};
 
 window.playground = { pointPixel, get state() { return state; }, get session() { return session; } };
 start().catch((err) => showError("could not start: " + err.message));
