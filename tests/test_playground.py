@@ -356,6 +356,8 @@ def test_a_run_no_tab_shows_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
         while s.running and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not s.running and "no tab showed this run" in s.trainer.message
+        s.control("play")
+        assert s.running and s.trainer.message == ""
     finally:
         s.close()
 

@@ -352,6 +352,8 @@ class Session:
             if action == "play":
                 self.running = not self.trainer.finished
                 self._rate.clear()  # steps/s of this run, not across the pause
+                if self.trainer.message.startswith("paused:"):
+                    self.trainer.message = ""  # the note about an unwatched pause is old news
             elif action == "pause":
                 self.running = False
             elif action == "step":
