@@ -94,7 +94,12 @@ _MOVED = {
 }
 
 
+_SUBMODULES = ("analysis", "data", "symmetry", "regularization")
+
+
 def __getattr__(name: str) -> Any:
     if name in _MOVED:
         return getattr(import_module(_MOVED[name]), name)
+    if name in _SUBMODULES:  # `nn.analysis.linear_pieces` after a plain `import nn`
+        return import_module(f"nn.{name}")
     raise AttributeError(f"module 'nn' has no attribute {name!r}")

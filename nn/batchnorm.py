@@ -51,12 +51,24 @@ class BatchNorm1d(Module):
         # γ (weight) and β (bias), named as torch.nn.BatchNorm1d's
         self.register_parameter("weight", Parameter([1.0] * num_features) if affine else None)
         self.register_parameter("bias", Parameter([0.0] * num_features) if affine else None)
-        self.running_mean = [0.0] * num_features
-        self.running_var = [1.0] * num_features
-        self.num_batches_tracked = 0
+        self.reset_running_stats()
         if track_running_stats:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, getattr(self, name))
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches seen (as PyTorch)."""
+        self.running_mean = [0.0] * self.num_features
+        self.running_var = [1.0] * self.num_features
+        self.num_batches_tracked = 0
+
+    def reset_parameters(self) -> None:
+        """γ = 1, β = 0 and fresh running statistics: the module as made."""
+        self.reset_running_stats()
+        for g in self.weight or []:
+            g.data = 1.0
+        for b in self.bias or []:
+            b.data = 0.0
 
     def forward(self, batch: Batch) -> Batch:
         n, f = len(batch), self.num_features

@@ -40,7 +40,7 @@ class Dropout(Module):
     ) -> None:
         # PyTorch's rule: 0 <= p <= 1 (p = 1 drops everything); numpy scalars are numbers
         if isinstance(p, (bool, np.bool_)) or not isinstance(p, Real) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout probability must be in [0, 1], got {p!r}")
+            raise ValueError(f"Dropout probability p must be in [0, 1], got {p!r}")
         self.p = float(p)
         self.inverted = inverted
         self.generator = make_generator(seed)

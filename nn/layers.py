@@ -13,6 +13,7 @@ unless told otherwise); `MLP(2, [16, 16, 1])` is micrograd's too (last layer lin
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -89,8 +90,13 @@ class Layer(Module):
         fused: bool = True,
         seed: Seed = None,
     ) -> None:
-        if nin < 1 or nout < 1:
-            raise ValueError(f"Layer needs at least one input and one output, got {nin}, {nout}")
+        if not all(
+            isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in (nin, nout)
+        ):
+            raise ValueError(
+                f"Layer needs at least one input and one output, got {nin!r}, {nout!r}"
+            )
+        nin, nout = int(nin), int(nout)
         if activation is not None and nonlin is not None:
             raise TypeError("give either activation or micrograd's nonlin, not both")
         chosen = activation if activation is not None else nonlin
@@ -120,6 +126,12 @@ class Layer(Module):
                 yield f"{prefix}weight.{j}.{i}", w
             if self.bias is not None:
                 yield f"{prefix}bias.{j}", self.bias[j]
+
+    @property
+    def neurons(self) -> list[Neuron]:
+        """The units as micrograd's `Neuron`s (`layer.neurons[0].w[1]`), sharing this
+        layer's Values: a change through either shows in both."""
+        return [Neuron.unit_of(self, j) for j in range(self.nout)]
 
     @property
     def in_features(self) -> int:
@@ -172,6 +184,17 @@ class Neuron(Layer):
         self, nin: int, activation: str | bool | Activation | None = None, **kwargs: Any
     ) -> None:
         super().__init__(nin, 1, activation, **kwargs)
+
+    @classmethod
+    def unit_of(cls, layer: Layer, j: int) -> Neuron:
+        """Unit j of `layer` as a Neuron made of the same Values (nothing is drawn or
+        relabelled: the Values keep their network labels)."""
+        unit = cls.__new__(cls)
+        state = {k: v for k, v in vars(layer).items() if k not in ("weight", "bias")}
+        state["_parameters"] = ["weight", "bias"]  # its own list: the views stay apart
+        unit.__dict__.update(state, nout=1, weight=Parameter([layer.weight[j]]))
+        unit.__dict__["bias"] = None if layer.bias is None else Parameter([layer.bias[j]])
+        return unit
 
     @property
     def w(self) -> list[Value]:

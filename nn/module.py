@@ -48,6 +48,11 @@ class Parameter(list):  # type: ignore[type-arg]
             [_leaf(x) for x in row] if _is_row(row) else _leaf(row) for row in _rows(data)
         )
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(out, in) for a matrix, (n,) for a vector, as a torch tensor's `.shape`."""
+        return (len(self), len(self[0])) if self and isinstance(self[0], list) else (len(self),)
+
 
 def _rows(data: Any) -> list[Any]:
     return data.tolist() if hasattr(data, "tolist") else list(data)

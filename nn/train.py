@@ -238,6 +238,45 @@ def _restore(tensors: list[tuple[str, list[Value]]], values: list[list[float]]) 
             v.data = o
 
 
+class _NonFinite(ArithmeticError):
+    """A NaN or an infinity where training needs finite numbers (message: where)."""
+
+
+# numpy's overflow warnings are noise in a step: the non-finite numbers are caught here
+@np.errstate(over="ignore", invalid="ignore")
+def _step(
+    model: Module,
+    xb: list,
+    yb: list,
+    task: Loss,
+    optimizer: Optimizer,
+    tensors: list[tuple[str, list[Value]]],
+    l1: float,
+    l2: float,
+) -> tuple[Any, Value]:
+    """One optimisation step on a mini-batch: (predictions, data loss). Raises an
+    ArithmeticError as soon as an output, the loss or a parameter is not finite."""
+    pred = model(xb)
+    if not all(math.isfinite(v.data) for p in pred for v in _row(p)):
+        # checked apart from the loss, which can hide a NaN (hinge's max)
+        raise _NonFinite("the model's outputs are not finite")
+    data_loss = task.fn(pred, yb)
+    objective = data_loss
+    if l1:
+        objective = objective + l1 * l1_penalty(model)
+    if l2:
+        objective = objective + l2 * l2_penalty(model)
+    if not math.isfinite(objective.data):
+        raise _NonFinite(f"the loss is {objective.data}")
+    optimizer.zero_grad()
+    objective.backward()
+    optimizer.step()
+    bad = _non_finite(tensors)
+    if bad is not None:
+        raise _NonFinite(f"parameter {bad} became non-finite")
+    return pred, data_loss
+
+
 def _diverged(
     epoch: int, what: str, optimizer: Optimizer, weights: str = "from before the failing step"
 ) -> FloatingPointError:
@@ -256,6 +295,7 @@ def evaluate(
     return _evaluate(model, *_check_data(model, x, y, task, "evaluate"), task)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # a non-finite loss is reported by the caller
 def _evaluate(model: Module, x: list, y: list, task: Loss) -> tuple[float, float | None]:
     was = model.training
     model.eval()
@@ -331,29 +371,10 @@ def fit(
         for xb, yb in batches(x, y, batch_size, rng):
             before = [[v.data for v in t] for _, t in tensors]
             try:
-                pred = model(xb)
-                if not all(math.isfinite(v.data) for p in pred for v in _row(p)):
-                    # checked apart from the loss, which can hide a NaN (hinge's max)
-                    raise _diverged(epoch, "the model's outputs are not finite", optimizer)
-                data_loss = task.fn(pred, yb)
-                objective = data_loss
-                if l1:
-                    objective = objective + l1 * l1_penalty(model)
-                if l2:
-                    objective = objective + l2 * l2_penalty(model)
-                if not math.isfinite(objective.data):
-                    raise _diverged(epoch, f"the loss is {objective.data}", optimizer)
-                optimizer.zero_grad()
-                objective.backward()
-                optimizer.step()
-                bad = _non_finite(tensors)
-                if bad is not None:
-                    raise _diverged(epoch, f"parameter {bad} became non-finite", optimizer)
-            except ArithmeticError as e:  # FloatingPointError, or an op's overflow
+                pred, data_loss = _step(model, xb, yb, task, optimizer, tensors, l1, l2)
+            except ArithmeticError as e:  # a non-finite number, or an op's overflow
                 _restore(tensors, before)
                 bar.close()
-                if isinstance(e, FloatingPointError):
-                    raise
                 raise _diverged(epoch, str(e), optimizer) from e
             if track_updates:
                 for (n, t), old in zip(tensors, before):

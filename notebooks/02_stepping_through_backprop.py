@@ -30,13 +30,13 @@ for step in o.backward_steps():
     print(step.index, step.node.op, "upstream", round(step.upstream, 4), added)
 
 # %% [markdown]
-# Each frame: the node being processed in yellow, finished nodes in green, this step's
-# contributions on the edges.
+# Each frame: the node being processed highlighted, finished nodes marked, this step's
+# contributions on the edges, and the step's arithmetic (upstream × local = added) below.
 
 # %%
 o.zero_grad()
 fs = frames(o)
-print(len(fs), "steps")
+print(len(fs), "frames: the start, then one per chain-rule step")
 fs[2][1]
 
 # %%

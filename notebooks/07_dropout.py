@@ -123,7 +123,7 @@ plt.show()
 
 # %% [markdown]
 # Without dropout the training loss keeps falling (to about 0.1) while the validation loss
-# grows after epoch 40: the network memorises the noisy points. With dropout the training
+# grows in the second half: the network memorises the noisy points. With dropout the training
 # loss stays higher (every step trains a random thinned network) and the validation loss
 # stays lower.
 #

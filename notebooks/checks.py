@@ -72,7 +72,7 @@ def _partial_a(answer: Any) -> tuple[bool, str]:
     f.backward()
     x = _number(answer)
     if _close(x, a.grad):
-        return True, "∂(a²b)/∂a = 2ab and e^b does not depend on a."
+        return True, "with b held fixed, e^b is a constant and drops out."
     if _close(x, b.grad):
         return False, "that is ∂f/∂b; for ∂f/∂a hold b fixed."
     return False, "differentiate a²b in a with b fixed (e^b is a constant then)."
@@ -128,7 +128,7 @@ def _step_count(answer: Any) -> tuple[bool, str]:
     steps = len(list(y.backward_steps()))
     n = _number(answer)
     if n == steps:
-        return True, "one step per computed node (the * and the +); leaves pass nothing on."
+        return True, "one step per computed node; leaves pass nothing on."
     if n == steps + 1:
         return False, "the leaf a is not a step: it has no parents to pass a gradient to."
     return False, "count the computed nodes: each is one chain-rule step."
@@ -202,7 +202,7 @@ def _breakpoint(answer: Any) -> tuple[bool, str]:
     w, b = 2.0, -3.0
     x = _number(answer)
     if _close(x, -b / w):
-        return True, "the unit starts where its pre-activation z = wx + b crosses 0: x = -b/w."
+        return True, "that is where the pre-activation z crosses 0."
     if _close(x, b / w):
         return False, "check the sign: solve wx + b = 0 for x."
     return False, "the linear part starts where z = wx + b = 0."
@@ -242,7 +242,7 @@ def _he_std(answer: Any) -> tuple[bool, str]:
     n = 50
     x = _number(answer)
     if _close(x, math.sqrt(2 / n)):
-        return True, "Var(w) = 2/n_in keeps Var(z) from layer to layer; the std is its root."
+        return True, "He's scale keeps Var(z) the same from layer to layer."
     if _close(x, 2 / n):
         return False, "that is the variance 2/n_in; the question asks for the standard deviation."
     if _close(x, math.sqrt(1 / n)):
@@ -275,7 +275,7 @@ def _layer_factor(answer: Any) -> tuple[bool, str]:
                 f"for std={std}, n={n} it gives {got:.4g}; Var(z_next) = n·Var(w)·E[v²] "
                 "and E[v²] = Var(z)/2 for a ReLU of a symmetric z."
             )
-    return True, "n·std²/2: exactly 1 at He's std √(2/n)."
+    return True, "it matches the derivation for every (std, n) tried."
 
 
 # --- lesson 05: weight-space symmetries --------------------------------------------------
@@ -314,7 +314,7 @@ def _count_permutations(answer: Any) -> tuple[bool, str]:
     x = _number(answer)
     want = math.factorial(4) * math.factorial(3)
     if x == want:
-        return True, "4! orders of the first hidden layer times 3! of the second."
+        return True, "each hidden layer can be reordered independently of the other."
     if x in (math.factorial(4), math.factorial(3)):
         return False, "both hidden layers can be permuted independently: multiply."
     if x == math.factorial(7):
@@ -374,7 +374,7 @@ def _decay_factor(answer: Any) -> tuple[bool, str]:
     x = _number(answer)
     want = (1 - lr * lam) ** steps
     if _close(x, want):
-        return True, "each step multiplies by (1 - ηλ); 100 steps compound."
+        return True, "the per-step factors compound over the 100 steps."
     if _close(x, 1 - steps * lr * lam):
         return False, "the factors multiply: (1 - ηλ)^100, not 1 - 100ηλ (close, but not it)."
     if _close(x, (1 - lam) ** steps):
@@ -408,7 +408,7 @@ def _inference_scale(answer: Any) -> tuple[bool, str]:
     q = 0.8
     x = _number(answer)
     if _close(x, q):
-        return True, "E[m·a] = q·a in training, so inference multiplies by q to match."
+        return True, "inference then matches the expected input seen in training."
     if _close(x, 1 / q):
         return False, "1/q is inverted dropout's training scale; the lecture scales at inference."
     if _close(x, 1 - q):
@@ -473,7 +473,7 @@ def _running_mean(answer: Any) -> tuple[bool, str]:
     momentum, start, batch_mean = 0.1, 0.0, 3.0
     x = _number(answer)
     if _close(x, (1 - momentum) * start + momentum * batch_mean):
-        return True, "running ← (1 - momentum)·running + momentum·batch mean: 10% of the way."
+        return True, "the running mean moves a fraction (momentum) of the way per batch."
     if _close(x, batch_mean):
         return False, "the running mean moves only a fraction (momentum) towards the batch mean."
     if _close(x, momentum * start + (1 - momentum) * batch_mean):
@@ -500,3 +500,22 @@ def _batchnorm_fn(answer: Any) -> tuple[bool, str]:
                 )
             return False, f"for γ={gamma}, β={beta} the outputs differ from γ·x̂ + β."
     return True, "normalise with the batch's μ and σ², then scale by γ and shift by β."
+
+
+@exercise("1.4")
+def _softsign(answer: Any) -> tuple[bool, str]:
+    from engine import Function, Value, gradcheck
+
+    if not (isinstance(answer, type) and issubclass(answer, Function)):
+        return False, "expected your class, a subclass of engine.Function (not an instance)."
+    for x0 in (-2.5, -0.4, 0.3, 1.7):
+        x = Value(x0)
+        y = answer.apply(x)
+        if not _close(y.data, x0 / (1 + abs(x0))):
+            return False, f"forward at x = {x0} gives {y.data:.6g}, not softsign's value."
+        y.backward()
+        if not _close(x.grad, 1 / (1 + abs(x0)) ** 2, rel=1e-9):
+            return False, f"backward at x = {x0} gives {x.grad:.6g}: differentiate x/(1 + |x|)."
+        if not gradcheck(answer.apply, [x0], raise_exception=False).ok:
+            return False, f"gradcheck disagrees at x = {x0}."
+    return True, "value and derivative agree, and gradcheck passes at every point tried."

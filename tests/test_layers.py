@@ -49,7 +49,7 @@ def test_mlp_forward_and_gradients_match_torch(x: list[list[float]], seed: int) 
     loss = hinge_loss(model(x), y)
     loss.backward()
     scores = seq(torch.tensor(x, dtype=F64)).squeeze(1)
-    ref = torch.clamp(1 - torch.tensor(y, dtype=F64) * scores, min=0).mean()
+    ref = torch.relu(1 - torch.tensor(y, dtype=F64) * scores).mean()  # relu'(0) = 0
     ref.backward()
     assert_close(loss.data, ref, "loss")
     for k, (a, b) in enumerate(zip(grads_of(model), torch_grads(seq))):
@@ -92,6 +92,9 @@ def test_one_sample_gives_a_value_or_a_list_and_batches_give_rows() -> None:
 def test_wrong_width_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="expects 2 inputs per sample, got 3"):
         MLP(2, [3, 1])([1.0, 2.0, 3.0])
+    for bad in [(0, 1), (2.5, 1), (True, 2), (2, -1)]:
+        with pytest.raises(ValueError, match="at least one input and one output"):
+            Layer(*bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         Layer(2, 2, "swish")
     with pytest.raises(TypeError, match="batch"):

@@ -133,3 +133,31 @@ def test_every_parameter_of_a_network_has_its_own_label() -> None:
             )
     assert set(labels) == expected
     assert model.layers[0].weight[0][1].label == "layers.0.weight[0][1]"  # type: ignore[attr-defined]
+
+
+def test_the_lecture_loop_and_its_neurons() -> None:
+    # the video lecture's tiny data set and loop, as written there
+    x = [2.0, 3.0, -1.0]
+    n = MLP(3, [4, 4, 1], seed=1)
+    assert isinstance(n(x), Value)
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    ypred = [n(x) for x in xs]
+    loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
+    loss.backward()  # type: ignore[union-attr]
+    w = n.layers[0].neurons[0].w[0]  # type: ignore[attr-defined]
+    assert w is n.layers[0].weight[0][0]  # type: ignore[attr-defined]
+    assert any(p.grad != 0.0 for p in n.parameters())
+    assert w.label == "layers.0.weight[0][0]"  # a neuron view keeps the network's labels
+    assert len(n.parameters()) == 4 * 4 + 4 * 5 + 5
+    assert n.layers[0].neurons[2].parameters() == n.layers[0].parameters()[8:12]  # type: ignore[attr-defined]
+    first = loss.data  # type: ignore[union-attr]
+    for _k in range(20):
+        ypred = [n(x) for x in xs]
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
+        for p in n.parameters():
+            p.grad = 0.0
+        loss.backward()  # type: ignore[union-attr]
+        for p in n.parameters():
+            p.data += -0.05 * p.grad
+    assert loss.data < first / 4  # type: ignore[union-attr]

@@ -36,8 +36,10 @@ def _printed(nb: nbformat.NotebookNode) -> list[str]:
 
 
 def _shape(nb: nbformat.NotebookNode) -> list[tuple[str, str, dict]]:
+    """Each cell's type, source and metadata (nbclient's timestamps aside)."""
     return [
-        (c.cell_type, c.source, {k: c.metadata[k] for k in sorted(c.metadata)}) for c in nb.cells
+        (c.cell_type, c.source, {k: v for k, v in sorted(c.metadata.items()) if k != "execution"})
+        for c in nb.cells
     ]
 
 

@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -340,7 +341,29 @@ def test_notebook_helper_shows_the_page_inline() -> None:
         vp._background = None
 
 
-def test_ctrl_c_stops_the_server_cleanly() -> None:
+def test_a_run_no_tab_shows_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from viz.playground import session as session_module
+
+    monkeypatch.setattr(session_module, "UNWATCHED", 0.2)
+    s = session_module.Session(config.parse({"hidden": "2", "samples": "20"}))
+    try:
+        s.watch(True)  # a tab shows it: it trains on
+        s.control("play")
+        time.sleep(0.4)
+        assert s.running
+        s.watch(False)  # hidden or closed: it pauses once UNWATCHED has passed
+        deadline = time.monotonic() + 10
+        while s.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not s.running and "no tab showed this run" in s.trainer.message
+        s.control("play")
+        assert s.running and s.trainer.message == ""
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_the_server_cleanly(sig: int) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "viz.playground", "--no-browser"],
@@ -364,7 +387,7 @@ def test_ctrl_c_stops_the_server_cleanly() -> None:
     urllib.request.urlopen(play, timeout=10).read()
     stream = urllib.request.urlopen(f"{base}api/session/{key}/events", timeout=10)
     assert stream.readline().startswith(b"data: ")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=10)
     stream.close()
     assert proc.returncode == 0, err
@@ -473,6 +496,7 @@ def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playgroun
         assert page.inner_text("#bp-counter") == f"{k} / {total}"
         captions.add(page.inner_text("#bp-caption"))
     assert len(captions) == 3 and all(c.startswith("step ") for c in captions)
+    assert any(re.search(r"dloss/d\S+ \+= dloss/d\S+ · d\S+ = \S+ × \S+ = ", c) for c in captions)
     assert page.locator("#bp-svg rect[fill='#fde68a']").count() == 1  # the current node
     page.click("#bp-last")
     assert page.inner_text("#bp-counter") == f"{total} / {total}"
@@ -545,9 +569,15 @@ def test_screenshot_for_the_readme(tab: Any, server: Playground, tmp_path: Path)
     box = page.locator("#boundary").bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#backprop:not([hidden])")
+    # open the output unit into its elementary nodes and close it again: one box
+    unit = page.locator("#bp-svg g.item:has-text('Layer 2 unit 0')")
+    unit.click()
+    assert unit.count() == 0 and page.locator("#bp-svg g.item:has-text('add')").count() > 10
+    page.click("#bp-svg g.item:has-text('b2[0]')")  # any node of the open unit closes it
+    assert unit.count() == 1
     page.evaluate(
         "const s = document.getElementById('bp-slider');"
-        "s.value = Math.round(s.max * 0.97); s.dispatchEvent(new Event('input'));"
+        "s.value = Math.round(s.max * 0.55); s.dispatchEvent(new Event('input'));"
     )
     page.evaluate("window.scrollTo(0, 0)")
     target = SCREENSHOT if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / "shot.png"

@@ -184,3 +184,43 @@ def test_every_module_takes_numpy_input() -> None:
         assert len(rows) == 4
     with pytest.raises(ValueError, match="shape"):
         nn.Linear(3, 2)(np.zeros((2, 2, 3)))
+
+
+def test_a_module_written_as_in_pytorch() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1 = nn.Linear(2, 8)
+            self.act = nn.ReLU()
+            self.fc2 = nn.Linear(8, 1)
+
+        def forward(self, x):  # type: ignore[no-untyped-def]
+            return self.fc2(self.act(self.fc1(x)))
+
+    net = Net()
+    assert list(net.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert net.fc1.weight.shape == (8, 2) and net.fc1.bias.shape == (8,)  # type: ignore[union-attr]
+    X = np.array([[0.5, -1.0], [2.0, 0.25]])
+    rows = net(X)
+    ref = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    ref.double().load_state_dict(
+        {
+            k.replace("fc1", "0").replace("fc2", "2"): torch.tensor(v, dtype=F64)
+            for k, v in net.state_dict().items()
+        }
+    )
+    expected = ref(torch.tensor(X, dtype=F64))
+    for i in range(2):
+        assert_close(rows[i][0].data, expected[i, 0], f"row {i}", rtol=1e-12, atol=1e-15)
+    assert net(X[1]).data == pytest.approx(rows[1][0].data, rel=1e-13)  # one sample: a Value
+    assert len(net.parameters()) == 8 * 3 + 9
+
+
+def test_moved_names_still_import_and_submodules_are_reachable() -> None:
+    from nn import make_circles as moved
+    from nn import permute_hidden, train_val_split, weight_vector  # noqa: F401
+
+    assert moved is make_circles and "make_circles" not in nn.__all__
+    assert nn.analysis.linear_pieces is not None and nn.symmetry.permute_hidden is permute_hidden
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        nn.nothing  # type: ignore[attr-defined]  # noqa: B018

@@ -180,3 +180,13 @@ def test_layers_own_their_init_and_mlp_initialises_once() -> None:
     first = layer.state_dict()
     layer.reset_parameters()
     assert layer.state_dict() != first
+
+
+def test_batchnorm_resets_as_made() -> None:
+    bn = BatchNorm1d(3)
+    made = bn.state_dict()
+    bn([[1.0, 2.0, 3.0], [4.0, -5.0, 6.0]])
+    bn.weight[0].data = 3.0  # type: ignore[index]
+    assert bn.state_dict() != made
+    bn.reset_parameters()
+    assert bn.state_dict() == made

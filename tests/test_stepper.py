@@ -13,17 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import Value
+from tests.browser import launch
 from viz import draw_dot, render
 from viz.graph import COLOURS, number
 from viz.stepper import frames, stepper_data, stepper_html
-
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def lecture_neuron() -> tuple[Value, dict[str, Value]]:
@@ -54,9 +47,12 @@ def test_stepper_after_backward_starts_clean_and_says_the_lecture_arithmetic(
     o.backward()
     o.backward()  # leaves accumulate (as PyTorch): x1.grad is now -3.0
     assert v["x1"].grad == pytest.approx(-3.0)
-    data = _page_data(stepper_html(o, tmp_path / "s.html"))
+    page = stepper_html(o, tmp_path / "s.html")
+    data = _page_data(page)
     lines = [line for s in data["steps"] for line in s["caption"]]
     assert "dL/dx1 += dL/dz · dz/dx1 = 0.5 × (-3.0) = -1.5" in lines
+    svg = page.read_text().split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert "+=" not in svg and "step 1" not in svg  # captions only in the page's text
     assert v["x1"].grad == pytest.approx(-1.5)  # one backward pass from zero
     # the start frame: every grad 0 but the root's 1
     start = dict(data["grads"])
@@ -121,12 +117,20 @@ def test_stepper_page_escapes_labels_and_shows_them_verbatim(tmp_path: Path) -> 
     text = path.read_text()
     assert text.count("<script") == 1 and text.count("</script>") == 1
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        page = browser.new_page()
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 480, "height": 700})  # narrower than the graph
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(path.as_uri())
         assert page.evaluate("document.scripts.length") == 1
+        # the drawing at its natural size (1 pt = 4/3 px), not shrunk to fit the window
+        natural = page.evaluate(
+            """() => { const s = document.querySelector('#frame svg');
+                       return [s.getBoundingClientRect().width,
+                               parseFloat(s.getAttribute('width')) * 4 / 3]; }"""
+        )
+        assert abs(natural[0] - natural[1]) < 1
+        assert "current node" in page.inner_text("#legend")
         shown = page.inner_text("#frame")
         assert HOSTILE in shown and BRACES in shown and "<b>out</b>" in shown
         assert page.inner_text("h2") == "<i>t</i>"
@@ -217,3 +221,52 @@ def test_every_parameter_of_a_network_is_drawn_once_under_its_own_label() -> Non
         src = draw_dot(loss, params=m.parameters(), group_params=group, max_nodes=2000).source
         for label in labels:
             assert len(re.findall(rf">(<B>)?{re.escape(label)}(</B>)?<", src)) == 1, label
+
+
+def test_a_leaf_root_is_one_frame_and_fixed_options_are_refused(tmp_path: Path) -> None:
+    x = Value(3.0, label="x")
+    data = _page_data(stepper_html(x, tmp_path / "leaf.html"))
+    assert data["steps"] == [] and data["grads"] == [[0, "grad 1"]] and x.grad == 1.0
+    with pytest.raises(TypeError, match="collapse"):
+        stepper_html(x * 2, tmp_path / "s.html", collapse=[])
+    assert not (tmp_path / "s.html").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=1, max_size=20))
+def test_any_label_draws_with_dot_and_printable_ones_verbatim(label: str) -> None:
+    import html
+
+    x = Value(1.0, label=label)
+    y = x * 2
+    y.backward()
+    svg = draw_dot(y).pipe(format="svg").decode()  # dot accepts it
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)]
+    if label.isprintable():
+        assert label in texts
+
+
+def test_control_characters_in_labels_are_written_as_escapes() -> None:
+    import html
+
+    y = Value(1.0, label="a\x1fb\x00") * 2
+    svg = draw_dot(y).pipe(format="svg").decode()
+    texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)]
+    assert "a\\x1fb\\x00" in texts
+    for _, frame in frames(y):  # captions name the node: escaped there too
+        assert "a\\x1fb\\x00" in frame.pipe(format="svg").decode()
+
+
+def test_a_collapsed_neuron_keeps_its_parameters_as_edges_into_the_box() -> None:
+    from nn import Neuron
+    from viz.graph import Collapse
+
+    n = Neuron(3, "tanh", seed=0)
+    x = [Value(1.0, label="x0"), Value(-2.0, label="x1"), Value(0.5, label="x2")]
+    out = n(x)
+    y = out * 2
+    src = draw_dot(y, params=n.parameters(), collapse=[Collapse("neuron", [out], x)]).source
+    declared = set(re.findall(r"^\s*(\w+) \[", src, re.M))
+    used = {name for edge in re.findall(r"^\s*(\w+) -> (\w+)", src, re.M) for name in edge}
+    assert used <= declared  # no edge to a node that is not drawn
+    assert all(p.label in src for p in n.parameters())

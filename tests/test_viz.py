@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from chainrule.cli import main
 from engine import Value
 from nn import MLP, Neuron, make_moons
+from tests.browser import launch
 from viz import ExpressionError, draw_dot, parse, render
 from viz.architecture import draw_mlp
 from viz.graph import INSTALL_HINT, Collapse
@@ -122,16 +123,7 @@ def test_html_stepper_next_button_moves_the_highlight(tmp_path: Path) -> None:
     text = page_path.read_text()
     assert "http://" not in text.replace("http://www.w3.org", "") and "https://" not in text
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch(p)
         page = browser.new_page()
         page.goto(page_path.as_uri())
         assert _highlighted(page) == ""  # the start: nothing processed yet

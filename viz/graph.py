@@ -111,9 +111,22 @@ def kind(v: Value, params: set[int]) -> str:
     return "input" if v.label else "constant"
 
 
-def _text(s: str) -> str:
-    """Text for an HTML-like label: escaped, one line."""
-    return html.escape(" ".join(s.split()) if "\n" in s or "\r" in s else s, quote=True)
+def _visible(c: str) -> str:
+    """`c`, or its escape (`\\x1f`) when XML cannot hold it (control characters)."""
+    o = ord(c)
+    if o >= 0x20 and o != 0x7F and not 0xD800 <= o <= 0xDFFF and o not in (0xFFFE, 0xFFFF):
+        return c
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
+def escape_text(s: str) -> str:
+    """Text for an HTML-like label: one line (line breaks and tabs become spaces), other
+    characters XML cannot hold written as escapes, and & < > " escaped."""
+    if any(c in s for c in "\n\r\t"):
+        s = " ".join(s.split())
+    if not s.isprintable():
+        s = "".join(_visible(c) for c in s)
+    return html.escape(s, quote=True) or " "  # an empty cell is a syntax error for dot
 
 
 def html_label(*cells: str, bold_first: bool = False, vertical: bool = False) -> str:
@@ -121,7 +134,7 @@ def html_label(*cells: str, bold_first: bool = False, vertical: bool = False) ->
     top-to-bottom drawings narrow), as a graphviz HTML-like label."""
     tds = []
     for k, c in enumerate(cells):
-        t = _text(c)
+        t = escape_text(c)
         tds.append(f"<TD>{'<B>' + t + '</B>' if bold_first and k == 0 else t}</TD>")
     rows = "".join(f"<TR>{td}</TR>" for td in tds) if vertical else f"<TR>{''.join(tds)}</TR>"
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>>'
@@ -166,7 +179,7 @@ def param_table(v: Value, positions: list[int], fmt: str, show_grad: bool, show_
         cells += [number(p.grad, fmt)] * show_grad + [number(d, fmt)] * show_local
         rows.append(  # names to the left, numbers to the right: columns line up
             "".join(
-                f'<TD ALIGN="{"LEFT" if i == 0 else "RIGHT"}">{_text(c)}</TD>'
+                f'<TD ALIGN="{"LEFT" if i == 0 else "RIGHT"}">{escape_text(c)}</TD>'
                 for i, c in enumerate(cells)
             )
         )
@@ -226,15 +239,16 @@ def draw_dot(
     if rankdir == "auto":
         rankdir = "LR" if depth(nodes) <= AUTO_TB_DEPTH else "TB"
     param_ids = {id(p) for p in params}
-    if group_params is None:
-        group_params = grad_text is None and highlight is None
-    groups = param_groups(nodes, param_ids) if group_params else {}
-    grouped = {id(v.parents[k]) for v in nodes for k in groups.get(id(v), ())}
     name = {id(v): f"n{i}" for i, v in enumerate(nodes)}
     box: dict[int, str] = {}  # node id -> the box it is hidden in
     for k, group in enumerate(collapse):
         for m in _members(group):
             box[m] = f"box{k}"
+    if group_params is None:
+        group_params = grad_text is None and highlight is None
+    groups = param_groups(nodes, param_ids) if group_params else {}
+    groups = {k: ps for k, ps in groups.items() if k not in box}  # a box shows no tables
+    grouped = {id(v.parents[k]) for v in nodes for k in groups.get(id(v), ())}
     dot = graphviz.Digraph(
         format="svg",
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},

@@ -35,6 +35,7 @@ from viz.graph import (
     INSTALL_HINT,
     DotMissingError,
     draw_dot,
+    escape_text,
     graph_nodes,
     has_dot,
     number,
@@ -48,8 +49,8 @@ MAX_NODES = 2000
 
 def node_names(nodes: list[Value], root: Value) -> dict[int, str]:
     """A name per node: its label; an unlabelled root is `L`; other unlabelled computed
-    nodes are their op and a count in creation order (`mul1`, `mul2`, `tanh1`);
-    unlabelled leaves (constants) are their value."""
+    nodes are their op and a count, numbered from the inputs towards the output (`mul1`,
+    `mul2`, `tanh1`); unlabelled leaves (constants) are their value."""
     names: dict[int, str] = {}
     counts: dict[str, int] = {}
     for v in nodes:  # parents first, so numbers grow from inputs to output
@@ -136,6 +137,8 @@ def _walk(root: Value, nodes: list[Value], visit: Callable[[Step | None], None])
         v.grad = 0.0
     root.grad = 1.0
     visit(None)
+    if root.is_leaf:  # nothing to step through (and d root/d root stays 1)
+        return
     for step in root.backward_steps():
         visit(step)
 
@@ -186,7 +189,7 @@ def frames(
             if step is None
             else step_lines(step, total, names, root_name)
         )
-        text = '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines)
+        text = '<BR ALIGN="LEFT"/>'.join(escape_text(line) for line in lines)
         dot.attr(label=f'<{text}<BR ALIGN="LEFT"/>>', labelloc="b", fontname=FONT, fontsize="12")
     return out
 
@@ -422,7 +425,14 @@ def stepper_html(
 
     Starts from zeroed gradients and leaves those of one `backward()`; on any failure
     every gradient is as before the call. Every label and caption is escaped.
+    `draw_kwargs` go to `draw_dot` (e.g. `params=`, `rankdir=`, `fmt=`; not `collapse`
+    or `show_grad`: the page colours and numbers every node itself).
     """
+    fixed = {"collapse", "show_grad", "highlight", "done", "names", "grad_text", "group_params"}
+    if fixed & draw_kwargs.keys():  # the page colours and numbers every node itself
+        raise TypeError(
+            f"stepper_html does not take {', '.join(sorted(fixed & draw_kwargs.keys()))}"
+        )
     if not has_dot():
         raise DotMissingError(INSTALL_HINT)
     nodes = graph_nodes(root, max_nodes)  # refuse a too-large graph before touching it

@@ -122,9 +122,9 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         _check_count("T_max", T_max)
-        check_number("eta_min", eta_min)
-        super().__init__(optimizer)
+        check_number("eta_min", eta_min)  # η_min >= 0 keeps every rate >= 0
         self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
 
     def next_lr(self, lr: float, base_lr: float) -> float:
         e, t, lo = self.last_epoch, self.T_max, self.eta_min

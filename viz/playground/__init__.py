@@ -15,6 +15,7 @@ one clicked sample's backprop.
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 import threading
 import types
@@ -45,12 +46,21 @@ def serve(host: str = "127.0.0.1", port: int = 0, open_browser: bool = True) -> 
         # no browser here (a server, a container): the printed URL is enough
         with contextlib.suppress(Exception):
             webbrowser.open(server.url)
+    # `kill` (SIGTERM) stops it as Ctrl-C does (signal handlers live in the main thread)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         print("\nstopping the playground", flush=True)
     finally:
         server.server_close()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def playground(width: str = "100%", height: int = 1000) -> Any:

@@ -19,7 +19,7 @@ from engine import Value
 from engine.backprop import interior_order, order
 from nn import Layer, Module
 from viz.playground.session import loss_function
-from viz.stepper import caption
+from viz.stepper import node_names, start_caption, step_lines
 
 MAX_NODES = 8000  # a 6 x 16 network's graph for one sample has about 5000 nodes
 
@@ -86,6 +86,8 @@ def graph(model: Module, x: list[float], y: Any, loss: str) -> dict[str, Any]:
         for m in members:
             group[m] = k
         boxes.append({"name": name, "out": ids[id(out)]})
+    names = node_names(nodes[::-1], root)  # the stepper's names: labels, else mul1, add2...
+    root_name = names[id(root)]
     param_ids = {id(p) for _, p in params}
     input_ids = {id(v) for v in root_inputs(nodes, param_ids)}
     out_nodes = []
@@ -95,7 +97,7 @@ def graph(model: Module, x: list[float], y: Any, loss: str) -> dict[str, Any]:
             kind = "constant"
         out_nodes.append(
             {
-                "label": v.label,
+                "label": names[id(v)],
                 "op": v.op,
                 "data": v.data,
                 "kind": kind,
@@ -115,7 +117,7 @@ def graph(model: Module, x: list[float], y: Any, loss: str) -> dict[str, Any]:
             {
                 "node": ids[id(step.node)],
                 "upstream": step.upstream,
-                "caption": caption(step, total),
+                "caption": step_lines(step, total, names, root_name),
                 "adds": [[ids[id(c.parent)], c.local, c.added] for c in step.contributions],
                 "after": [[ids[id(c.parent)], c.parent.grad] for c in step.contributions],
             }
@@ -129,6 +131,7 @@ def graph(model: Module, x: list[float], y: Any, loss: str) -> dict[str, Any]:
         "edges": edges,
         "boxes": boxes,
         "root": ids[id(root)],
+        "start": start_caption(root_name),
         "loss": root.data,
         "steps": steps,
         "grads": [{"name": n, "label": p.label, "grad": p.grad} for n, p in params],

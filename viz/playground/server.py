@@ -264,6 +264,7 @@ class Handler(BaseHTTPRequestHandler):
         def news() -> bool:
             return session.version != sent or session.closed
 
+        session.watch(True)
         try:
             while not session.closed and not self.server.stopping.is_set():
                 with session.changed:
@@ -277,8 +278,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b": keep-alive\n\n")
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            with session.lock:  # the tab went away: stop spending the CPU on it
-                session.running = False
+            pass  # the tab was closed or hidden; the run pauses if it stays away
+        finally:
+            session.watch(False)
 
 
 def _strings(settings: Any) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from viz.playground import config, views
 
 RATIO_WINDOW = 400  # steps of update ratios kept for the plot
 FRAME_INTERVAL = 0.1  # seconds between pictures while training (at most 10 a second)
+UNWATCHED = 60.0  # seconds a run trains with no tab showing it before it pauses
 
 
 def make_xor(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -325,6 +326,8 @@ class Session:
         self.frame = ""
         self.last_frame = 0.0
         self.last_seen = time.monotonic()
+        self.streams = 0  # event streams open on this session (tabs showing it)
+        self.unwatched_since = time.monotonic()
         self.perf = {"steps_per_s": 0.0, "frame_ms": 0.0}
         self._rate: deque[float] = deque(maxlen=50)  # times of recent steps
         with self.lock:
@@ -348,6 +351,9 @@ class Session:
         with self.lock:
             if action == "play":
                 self.running = not self.trainer.finished
+                self._rate.clear()  # steps/s of this run, not across the pause
+                if self.trainer.message.startswith("paused:"):
+                    self.trainer.message = ""  # the note about an unwatched pause is old news
             elif action == "pause":
                 self.running = False
             elif action == "step":
@@ -359,6 +365,13 @@ class Session:
                 raise ValueError(f"unknown action {action!r}; use play, pause, step or reset")
             self.changed.notify_all()
             self.publish()
+
+    def watch(self, opened: bool) -> None:
+        """An event stream opened or closed (a tab shown, hidden or closed)."""
+        with self.lock:
+            self.streams += 1 if opened else -1
+            if self.streams == 0:
+                self.unwatched_since = time.monotonic()
 
     def close(self) -> None:
         with self.lock:
@@ -398,6 +411,9 @@ class Session:
                 self._rate.append(time.perf_counter())
                 if self.trainer.finished:
                     self.running = False
+                elif self.running and self._unwatched():
+                    self.running = False  # the tab was closed, or hidden for a while
+                    self.trainer.message = f"paused: no tab showed this run for {UNWATCHED:g} s"
                 if (
                     single
                     or not self.running
@@ -405,6 +421,9 @@ class Session:
                 ):
                     self.publish()
             time.sleep(0)  # let the page's requests in between steps
+
+    def _unwatched(self) -> bool:
+        return self.streams == 0 and time.monotonic() - self.unwatched_since > UNWATCHED
 
 
 def _finite(x: Any) -> Any:

@@ -89,6 +89,15 @@ function listen() {
   };
 }
 
+// A hidden tab gives its event stream up: a browser opens at most 6 connections to one
+// server, so six tabs each holding one would leave none for a seventh. The run goes on
+// (and pauses if the tab stays hidden for a minute); the stream comes back when shown.
+document.addEventListener("visibilitychange", () => {
+  if (!session) return;
+  if (document.hidden) events.close();
+  else listen();
+});
+
 async function control(action) {
   try {
     await api(`/api/session/${session}/control`, { action });
@@ -505,8 +514,10 @@ function showFrame(k) {
   const grad = gradsAt(k);
   const done = new Set(g.steps.slice(0, Math.max(0, k - 1)).map((s) => s.node));
   const current = k > 0 ? g.steps[k - 1] : null;
+  const view = $("bp-graph");
   for (const it of bp.items) {
     const active = current && bp.rep[current.node] === it.key;
+    if (active) view.scrollTo({ left: it.x - view.clientWidth / 2, top: it.y - view.clientHeight / 2 }); // keep it in sight
     const finished = done.has(it.node);
     it.rect.setAttribute("fill", active ? "#fde68a" : finished ? "#dcfce7" : it.fill);
     it.rect.setAttribute("stroke-width", active ? 3 : 1);
@@ -521,13 +532,10 @@ function showFrame(k) {
       text(bp.noteLayer, (from.x + 124 + into.x) / 2 - 10, (from.y + into.y) / 2 + 14, "+" + fmt(added, 3), { fill: "#b45309", "font-weight": "bold" });
     }
   }
-  const name = (v) => g.nodes[v].label || `${g.nodes[v].op || g.nodes[v].kind} #${v}`;
-  const lines = current ? current.adds.map(([p, local, added], i) =>
-    `  ${name(p)}.grad += ${fmt(current.upstream, 4)} × ${fmt(local, 4)} = ${fmt(added, 4)}  →  ${fmt(current.after[i][1], 6)}`) : [];
-  const more = lines.length > 8 ? [`  … and ${lines.length - 8} more`] : [];
-  $("bp-caption").textContent = current
-    ? [current.caption, ...lines.slice(0, 8), ...more].join("\n")
-    : `the loss of this sample is ${fmt(g.loss)}; backprop starts from d loss / d loss = 1. Press next.`;
+  // the viz stepper's caption: a header, then dL/dp += dL/dv · dv/dp = upstream × local = added
+  const lines = current ? current.caption : [g.start];
+  const more = lines.length > 9 ? [`  … and ${lines.length - 9} more`] : [];
+  $("bp-caption").textContent = [...lines.slice(0, 9), ...more].join("\n");
   $("bp-counter").textContent = `${k} / ${g.steps.length}`;
   $("bp-slider").value = k;
   const tbody = document.querySelector("#grads tbody");
@@ -566,7 +574,11 @@ $("bp-close").onclick = () => { bp.open = new Set(); layoutGraph(); showFrame(bp
 $("play").onclick = () => control("play");
 $("pause").onclick = () => control("pause");
 $("step").onclick = () => control("step");
-$("reset").onclick = () => { $("message").hidden = true; control("reset"); };
+$("reset").onclick = () => {
+  $("message").hidden = true;
+  $("backprop").hidden = true; // its graph was of the old model
+  control("reset");
+};
 
 window.playground = { pointPixel, get state() { return state; }, get session() { return session; } };
 start().catch((err) => showError("could not start: " + err.message));
