@@ -3,6 +3,7 @@ order they appear, in one empty working directory (a reader pasting them one by 
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import subprocess
@@ -27,6 +28,7 @@ def test_the_readme_has_python_blocks() -> None:
 
 def test_every_readme_python_block_runs_in_a_fresh_interpreter(tmp_path: Path) -> None:
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
+    printed: list[list[str]] = []
     for k, block in enumerate(python_blocks((ROOT / "README.md").read_text()), 1):
         result = subprocess.run(
             [sys.executable, "-c", block],
@@ -38,3 +40,10 @@ def test_every_readme_python_block_runs_in_a_fresh_interpreter(tmp_path: Path) -
         )
         if result.returncode != 0:
             pytest.fail(f"README python block {k} failed:\n{block}\n{result.stderr[-2000:]}")
+        printed.append(result.stdout.split("\n"))
+        if k == 1:  # backward(), a drawing, then the step-through: the drawing shows
+            # backward()'s gradient, and the step-through ends with the same (not twice it)
+            x_grad = float(printed[0][0].split()[1])
+            assert float(printed[0][-2]) == x_grad
+            svg = html.unescape((tmp_path / "neuron.svg").read_text())  # dot writes - as &#45;
+            assert f"grad {x_grad:.4g}" in svg
