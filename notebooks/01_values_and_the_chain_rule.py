@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from checks import check
 
-from engine import Value, gradcheck
+from engine import Function, GradcheckError, Value, gradcheck
 from viz import draw_dot
 from viz.plots import setup_notebook
 
@@ -132,6 +132,58 @@ for act in ("sigmoid", "relu"):
     print(f"10 {act:7s} units in a chain: d out / d in = {x_in.grad:.3e}")
 
 # %% [markdown]
+# ## Your own op
+#
+# Every op of the engine is a value and its local derivative. `engine.Function` lets you add
+# one, shaped like PyTorch's `torch.autograd.Function`: `forward(ctx, x)` computes the value
+# (and may save what the derivative needs with `ctx.save_for_backward`), and
+# `backward(ctx, grad_output)` returns the gradient for the input, `grad_output` times the
+# local derivative. `MyOp.apply(x)` puts one node named after the class into the graph, which
+# `backward()`, the drawings and `gradcheck` treat like any built-in op.
+#
+# Swish, $x\,\sigma(x)$, with the product rule and the sigmoid derivative from above:
+# $\frac{d}{dx}\,x\sigma(x) = \sigma(x) + x\,\sigma(x)(1 - \sigma(x))$.
+
+
+# %%
+class Swish(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x.sigmoid()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_values
+        s = x.sigmoid()
+        return grad_output * (s + x * s * (1 - s))
+
+
+xs = Value(0.5, label="x")
+out = (2 * Swish.apply(xs)).tanh()
+out.backward()
+print(f"d out/dx by backward: {xs.grad:.10f}")
+print("gradcheck agrees:", gradcheck(lambda x: (2 * Swish.apply(x)).tanh(), [0.5]).ok)
+draw_dot(out)
+
+# %% [markdown]
+# A wrong derivative does not go unnoticed: `gradcheck` names the op and the input.
+
+
+# %%
+class BadSwish(Swish):
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_values
+        return grad_output * x.sigmoid()  # forgot the product rule's second term
+
+
+try:
+    gradcheck(BadSwish.apply, [0.5])
+except GradcheckError as e:
+    print("GradcheckError:", e)
+
+# %% [markdown]
 # ## Exercises
 #
 # Write your answer in the cell with `answer = ...`, then run the `check` cell below it. The
@@ -189,3 +241,33 @@ def numeric_grad(f, x, eps):
 
 answer = numeric_grad
 check("1.3", answer)
+
+# %% [markdown]
+# ### Exercise 1.4 (stretch)
+# Write softsign, $f(x) = \dfrac{x}{1 + |x|}$, as an `engine.Function` (derive $f'$ by hand
+# first: the quotient rule, with $\frac{d}{dx}|x| = \mathrm{sign}(x)$), check it with
+# `gradcheck`, and give the class as your answer.
+
+# %% tags=["answer"]
+answer = ...
+
+# %%
+check("1.4", answer)
+
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+class Softsign(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x / (1 + x.abs())
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_values
+        return grad_output / (1 + x.abs()) ** 2  # ((1+|x|) - x·sign(x)) / (1+|x|)²
+
+
+assert gradcheck(Softsign.apply, [0.7]).ok and gradcheck(Softsign.apply, [-1.3]).ok
+answer = Softsign
+check("1.4", answer)
