@@ -517,6 +517,19 @@ def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playgroun
     )
 
 
+def test_early_stopping_says_so_in_the_page(tab: Any) -> None:
+    page = tab(
+        "?samples=60&noise=0.4&val_split=0.5&hidden=16,16&optimizer=adam&lr=0.05"
+        "&batch_size=0&patience=3"
+    )
+    page.click("#play")
+    page.wait_for_function("window.playground.state && window.playground.state.finished")
+    message = page.inner_text("#message")
+    assert "early stopping" in message and "restored the best checkpoint" in message
+    best = page.evaluate("window.playground.state.best_epoch")
+    assert f"epoch {best}" in message and page.locator("#best-epoch").count() == 1
+
+
 def test_two_tabs_train_independently(tab: Any, server: Playground) -> None:
     a = tab("?hidden=4&dataset=xor")
     b = tab("?hidden=6&dataset=moons")
