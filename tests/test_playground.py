@@ -345,7 +345,7 @@ def test_a_run_no_tab_shows_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     from viz.playground import session as session_module
 
     monkeypatch.setattr(session_module, "UNWATCHED", 0.2)
-    s = session_module.Session(config.parse({"hidden": "2", "samples": "20"}))
+    s = session_module.Session(config.parse({"hidden": "2", "samples": "20", "epochs": "100000"}))
     try:
         s.watch(True)  # a tab shows it: it trains on
         s.control("play")
