@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import viz.graph
+import viz.stepper
 from engine import Value
 from tests.browser import launch
 from viz import draw_dot, render
-from viz.graph import COLOURS, number
+from viz.graph import COLOURS, DotTimeoutError, number
 from viz.stepper import frames, stepper_data, stepper_html
 
 
@@ -96,7 +98,7 @@ def test_a_failed_stepper_leaves_every_gradient_as_it_was(
     def broken(*args: object, **kwargs: object) -> bytes:
         raise graphviz.ExecutableNotFound(("dot",))
 
-    monkeypatch.setattr(graphviz.Digraph, "pipe", broken)
+    monkeypatch.setattr(viz.stepper, "pipe", broken)
     with pytest.raises(graphviz.ExecutableNotFound):
         stepper_html(o, tmp_path / "s.html")
     assert {k: x.grad for k, x in v.items()} | {"o": o.grad} == before
@@ -270,3 +272,85 @@ def test_a_collapsed_neuron_keeps_its_parameters_as_edges_into_the_box() -> None
     used = {name for edge in re.findall(r"^\s*(\w+) -> (\w+)", src, re.M) for name in edge}
     assert used <= declared  # no edge to a node that is not drawn
     assert all(p.label in src for p in n.parameters())
+
+
+def test_the_slider_counter_and_the_caption_count_steps_the_same_way(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    o, _ = lecture_neuron()
+    path = stepper_html(o, tmp_path / "s.html")
+    total = len(_page_data(path)["steps"])
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        assert page.inner_text("#counter") == f"step 0/{total}"
+        assert page.inner_text("#caption").startswith("start:")
+        for k in range(1, total + 1):
+            page.keyboard.press("ArrowRight")
+            counter = page.inner_text("#counter")
+            header = page.inner_text("#caption").splitlines()[0]
+            assert counter == f"step {k}/{total}"
+            assert header.startswith(counter + ":")  # one numbering, read off both
+            assert page.eval_on_selector("#slider", "s => Number(s.value)") == k
+        browser.close()
+
+
+def test_a_value_used_all_along_a_long_chain_draws_and_steps(tmp_path: Path) -> None:
+    """x in x*0 + x*1 + ... + x*99 (302 nodes): dot once ran over a minute on it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        from engine import Value
+        from viz import draw_dot, render
+        from viz.stepper import stepper_html
+        x = Value(2.0, label="x")
+        s = sum((x * i for i in range(100)), Value(0.0))
+        s.backward()
+        print(render(draw_dot(s), {str(tmp_path / "fan")!r}, "svg"))
+        stepper_html(s, {str(tmp_path / "fan.html")!r})
+        print(x.grad)
+        """
+    )
+    # a safety net so a regression fails instead of hanging CI, not a performance test
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True
+    )
+    assert float(done.stdout.split()[-1]) == sum(range(100))
+    svg = (tmp_path / "fan.svg").read_text()
+    assert svg.count('class="node"') >= 302  # every value drawn (plus copies of x)
+    assert "x (drawn above)" in svg
+    assert (tmp_path / "fan.html").stat().st_size > 0
+
+
+def test_a_far_use_is_drawn_from_a_copy_and_small_graphs_have_none() -> None:
+    o, _ = lecture_neuron()
+    assert "_ref" not in draw_dot(o).source
+    x = Value(2.0, label="x")
+    s = sum((x * i for i in range(10)), Value(0.0))
+    source = draw_dot(s).source
+    copies = source.count("x (drawn above)")
+    assert 0 < copies < 10  # the nearest uses keep the real edge
+    assert source.count("->") == draw_dot(s).source.count("->")  # deterministic
+
+
+def test_a_dot_call_past_the_time_limit_stops_with_a_clear_error_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x = Value(2.0, label="x")
+    s = sum((x * i for i in range(100)), Value(0.0))
+    s.backward()
+    grads = (x.grad, s.grad)
+    monkeypatch.setattr(viz.graph, "DOT_TIMEOUT", 1e-6)
+    with pytest.raises(DotTimeoutError, match=r"time limit of 1e-06 s \(viz.graph.DOT_TIMEOUT\)"):
+        render(draw_dot(s), str(tmp_path / "fan"), "svg")
+    assert not (tmp_path / "fan.svg").exists()
+    with pytest.raises(DotTimeoutError, match="time limit"):
+        stepper_html(s, tmp_path / "fan.html")
+    assert not (tmp_path / "fan.html").exists()
+    assert (x.grad, s.grad) == grads
+    with pytest.raises(DotTimeoutError, match=r"time limit of 0\.001 s"):
+        viz.graph.pipe(draw_dot(s), timeout=0.001)

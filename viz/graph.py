@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import shutil
+import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -84,8 +85,21 @@ def _members(group: Collapse) -> set[int]:
     return members
 
 
-class DotMissingError(RuntimeError):
+class DotError(RuntimeError):
+    """`dot` could not draw the graph (missing, too slow, or it failed)."""
+
+
+class DotMissingError(DotError):
     """The `dot` program is missing; the message says how to install it."""
+
+
+class DotTimeoutError(DotError):
+    """`dot` ran longer than the time limit (`DOT_TIMEOUT`) and was stopped."""
+
+
+DOT_TIMEOUT = 120.0
+"""Seconds any `dot` call of the library may run before it is stopped with a
+`DotTimeoutError` (a graph that takes longer is too large to read anyway)."""
 
 
 def has_dot() -> bool:
@@ -146,6 +160,36 @@ def depth(nodes: Sequence[Value]) -> int:
     for v in nodes:
         level[id(v)] = 0 if v.is_leaf else 1 + max(level.get(id(p), 0) for p in v.parents)
     return max(level.values(), default=0)
+
+
+REFERENCE_SPAN = 3
+"""An edge that would cross more than this many nodes is drawn from a small copy of its
+start (see `far_uses`)."""
+
+
+def far_uses(nodes: Sequence[Value]) -> set[tuple[int, int]]:
+    """The edges (op node id, parent position) drawn from a small copy of the parent
+    rather than from the parent itself: those more than `REFERENCE_SPAN` nodes shorter
+    than the parent's longest edge. `nodes` parents first, the root last.
+
+    Why: `dot` puts each node above all its uses, and lays a long edge out as a chain of
+    hidden nodes, one per rank it crosses. A value used all along a long chain (`x` in
+    `x*0 + x*1 + ... + x*99`) makes about n² of them and `dot` runs for minutes (100
+    terms: over a minute; 600: over 10 minutes). With the copies every edge is short
+    and the layout is about linear. Small expressions have no such edges.
+    """
+    # height: nodes on the longest path down to the root, which is where dot ranks it
+    height: dict[int, int] = {}
+    for v in reversed(nodes):  # the root first, each node after all its uses
+        h = height.setdefault(id(v), 0)
+        for p in v.parents:
+            height[id(p)] = max(height.get(id(p), 0), h + 1)
+    return {
+        (id(v), k)
+        for v in nodes
+        for k, p in enumerate(v.parents)
+        if height[id(p)] - 1 - height[id(v)] > REFERENCE_SPAN
+    }
 
 
 GROUP_MIN = 3
@@ -272,9 +316,20 @@ def draw_dot(
             fillcolor=COLOURS["module"],
         )
     drawn_edges: set[tuple[str, str]] = set()
+    far = far_uses(nodes)
+    where = "above" if rankdir == "TB" else "left"
 
     def source(p: Value) -> str:
         return box.get(id(p), name[id(p)])
+
+    def reference(p: Value, ref: str) -> None:
+        """A small copy of `p` next to a far use of it (see `far_uses`)."""
+        if kind(p, param_ids) == "constant":
+            text, attrs = number(p.data, fmt), {"fontcolor": "#4b5563"}
+        else:
+            title = p.label or (names or {}).get(id(p), "") or f"data {number(p.data, fmt)}"
+            text, attrs = f"{title} (drawn {where})", {"fontcolor": "#1f2937"}
+        dot.node(ref, html_label(text), shape="plaintext", fontsize="9", margin="0", **attrs)
 
     for v in nodes:
         if id(v) in box:  # hidden in a box: only its edges from outside the box are drawn
@@ -347,7 +402,11 @@ def draw_dot(
             attrs = {"id": f"e{n}_{k}"}
             if label:
                 attrs["label"] = html_label(label)
-            dot.edge(source(p), op, **attrs)
+            tail = source(p)
+            if (id(v), k) in far and id(p) not in box:
+                tail = f"{n}_ref{k}"
+                reference(p, tail)
+            dot.edge(tail, op, **attrs)
     if legend:
         add_legend(dot)
     return dot
@@ -370,11 +429,41 @@ def add_legend(dot: graphviz.Digraph, stepper: bool = False) -> None:
         c.node("legend", legend_label(stepper), shape="plaintext", fontsize="10")
 
 
-def render(dot: graphviz.Digraph, path: str, fmt: str = "svg") -> str:
-    """Render with the real `dot` to `path`.{fmt}; returns the file written."""
+def pipe(dot: graphviz.Digraph, fmt: str = "svg", timeout: float | None = None) -> bytes:
+    """The drawing made by the real `dot` in format `fmt`, as bytes.
+
+    `dot` is stopped after `timeout` seconds (default `DOT_TIMEOUT`) with a
+    `DotTimeoutError` that names the limit; a `dot` failure is a `DotError`."""
     if not has_dot():
         raise DotMissingError(INSTALL_HINT)
-    return dot.render(outfile=f"{path}.{fmt}", format=fmt, cleanup=True)
+    limit = DOT_TIMEOUT if timeout is None else timeout
+    try:
+        done = subprocess.run(
+            ["dot", f"-T{fmt}"],
+            input=dot.source.encode(),
+            capture_output=True,
+            timeout=limit,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # run() has already killed dot
+        raise DotTimeoutError(
+            f"`dot` took more than the time limit of {limit:g} s (viz.graph.DOT_TIMEOUT) "
+            "to lay out the graph and was stopped; draw a smaller expression or raise "
+            "the limit"
+        ) from None
+    if done.returncode != 0:
+        raise DotError(f"`dot` failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def render(dot: graphviz.Digraph, path: str, fmt: str = "svg", timeout: float | None = None) -> str:
+    """Render with the real `dot` to `path`.{fmt}; returns the file written. Nothing is
+    written unless `dot` succeeds within `timeout` seconds (default `DOT_TIMEOUT`)."""
+    out = f"{path}.{fmt}"
+    image = pipe(dot, fmt, timeout)
+    with open(out, "wb") as f:
+        f.write(image)
+    return out
 
 
 def _repr_svg_(v: Value) -> Any:
@@ -382,8 +471,8 @@ def _repr_svg_(v: Value) -> Any:
     if not has_dot():
         return None
     try:
-        return draw_dot(v, max_nodes=200)._repr_image_svg_xml()
-    except ValueError:
+        return pipe(draw_dot(v, max_nodes=200)).decode()
+    except (ValueError, DotError):
         return None
 
 

@@ -39,6 +39,7 @@ from viz.graph import (
     graph_nodes,
     has_dot,
     number,
+    pipe,
     render,
 )
 
@@ -298,7 +299,8 @@ function show(target) {{
   const cap = document.getElementById("caption");
   cap.replaceChildren(...lines.map((t) => {{
     const d = document.createElement("div"); d.textContent = t; return d; }}));
-  document.getElementById("counter").textContent = (shown + 1) + " / " + (DATA.steps.length + 1);
+  const counter = document.getElementById("counter");  // numbered as the captions
+  counter.textContent = "step " + shown + "/" + DATA.steps.length;
   document.getElementById("slider").value = shown;
 }}
 for (const [k, text] of DATA.grads) {{  // centred: the number's width changes per frame
@@ -440,7 +442,7 @@ def stepper_html(
         _, data, widest = stepper_data(root, max_nodes, draw_kwargs.get("fmt", "{:.4g}"))
         names = node_names(nodes, root)
         dot = draw_dot(root, max_nodes=max_nodes, names=names, grad_text=widest, **draw_kwargs)
-        svg = dot.pipe(format="svg").decode()
+        svg = pipe(dot).decode()
     svg = svg[svg.index("<svg") :]  # drop the XML prologue for inline use
     page = _PAGE.format(
         title=html.escape(title),
@@ -464,7 +466,7 @@ def interactive(root: Value, **draw_kwargs: Any) -> Any:
     from IPython.display import SVG, display
 
     fs = frames(root, **draw_kwargs)
-    svgs = [dot.pipe(format="svg").decode() for _, dot in fs]
+    svgs = [pipe(dot).decode() for _, dot in fs]
     out = widgets.Output()
 
     def show(change: dict[str, Any] | None = None) -> None:
