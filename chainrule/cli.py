@@ -448,7 +448,7 @@ def graph(args: argparse.Namespace, rest: Sequence[str], usage: argparse.Argumen
         raise UsageError(f"argument --out: {args.out} is a folder; give a file name")
     _check_folder(args.out.parent)
     try:
-        root = parse(args.expression, variables)
+        root = parse(args.expression, variables, options=("out", "format", "help"))
         root.backward()
         dot = draw_dot(root)
     except (ValueError, ArithmeticError, RecursionError, MemoryError) as e:

@@ -277,3 +277,17 @@ def test_a_failed_write_is_one_error_line(
     monkeypatch.setattr(chainrule.cli, "write_json", full)
     assert main(["train", *FAST, "--out", str(tmp_path)]) == 1
     assert "No space left" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("expression", "words"),
+    [("out*2", "rename the variable"), ("tanh", "is a function"), ("1e309", "too large")],
+)
+def test_graph_explains_option_names_bare_functions_and_huge_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture, expression: str, words: str
+) -> None:
+    out = tmp_path / "3"
+    assert main(["graph", expression, "--out", str(out)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert words in line and "give it a value" not in line and "--tanh" not in line
+    assert list(tmp_path.iterdir()) == []

@@ -186,11 +186,22 @@ def test_architecture_drawing_shows_every_weight() -> None:
         ("+".join(["x"] * 2000), "makes 2,000 nodes, more than max_nodes=500"),
         ("-" * 600 + "x", "more than max_nodes=500"),
         ("x" * 100_001, "more than 100,000"),
+        ("tanh", "'tanh' is a function: call it on something, e.g. tanh\\(x\\)"),
+        ("x + exp", "'exp' is a function"),
+        ("1e309", "the number 1e309 is too large: it is read as inf"),
+        ("x * -1e400", "1e400 is too large"),
     ],
 )
 def test_expression_parser_refuses_what_is_not_arithmetic(text: str, words: str) -> None:
     with pytest.raises(ExpressionError, match=words):
         parse(text, {"x": 1.0})
+
+
+def test_a_variable_named_like_an_option_is_told_to_rename_not_to_give_a_value() -> None:
+    with pytest.raises(ExpressionError, match="option --out: rename the variable") as e:
+        parse("out*2", {}, options=("out", "format"))
+    assert "give it a value" not in str(e.value)
+    assert parse("out*2", {"out": 3.0}, options=("format",)).data == 6.0  # otherwise fine
 
 
 @settings(max_examples=40, deadline=None)

@@ -2,6 +2,8 @@
 
 The text is parsed with `ast` and only a whitelist of node types is walked: numbers,
 names bound to given values, + - * / ** and unary -, and calls of known functions.
+A number too large to be finite (`1e309`), a function named without a call (`tanh`) and a
+variable named like one of the command line's options are refused with a message saying so.
 Nothing is ever `eval`ed: attribute access, subscripts, imports, lambdas and unknown
 names are errors that name the problem. `x^2` is refused with a hint to write `x**2`.
 
@@ -16,7 +18,8 @@ so no `RecursionError` ever escapes.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Collection
 
 from engine import Value
 from viz.graph import MAX_NODES
@@ -52,18 +55,33 @@ def _snippet(text: str, node: ast.AST) -> str:
     return s if len(s) <= 60 else s[:57] + "..."
 
 
-def _children(text: str, node: ast.AST, leaves: dict[str, Value]) -> list[ast.AST]:
-    """The operands of an allowed node; anything not allowed is an ExpressionError."""
+def _children(
+    text: str, node: ast.AST, leaves: dict[str, Value], options: Collection[str] = ()
+) -> list[ast.AST]:
+    """The operands of an allowed node; anything not allowed is an ExpressionError.
+    `options`: names a variable cannot have (the command line's options)."""
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExpressionError(f"not a number: {node.value!r}")
-        return []
-    if isinstance(node, ast.Name):
-        if node.id not in leaves:
+        if not math.isfinite(node.value):  # 1e309 is read as inf: nothing to draw
             raise ExpressionError(
-                f"unknown name {node.id!r}: give it a value (e.g. --{node.id} 1.0)"
+                f"the number {_snippet(text, node)} is too large: it is read as "
+                f"{node.value}, which is not a finite number"
             )
         return []
+    if isinstance(node, ast.Name):
+        if node.id in leaves:
+            return []
+        if node.id in FUNCTIONS:
+            raise ExpressionError(
+                f"{node.id!r} is a function: call it on something, e.g. {node.id}(x)"
+            )
+        if node.id in options:  # `--out 3` went to the option, not the variable
+            raise ExpressionError(
+                f"the variable {node.id!r} has the name of the option --{node.id}: "
+                f"rename the variable (e.g. {node.id}1)"
+            )
+        raise ExpressionError(f"unknown name {node.id!r}: give it a value (e.g. --{node.id} 1.0)")
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.BitXor):
             raise ExpressionError(
@@ -87,9 +105,15 @@ def _children(text: str, node: ast.AST, leaves: dict[str, Value]) -> list[ast.AS
     )
 
 
-def parse(text: str, variables: dict[str, float], max_nodes: int = MAX_NODES) -> Value:
+def parse(
+    text: str,
+    variables: dict[str, float],
+    max_nodes: int = MAX_NODES,
+    options: Collection[str] = (),
+) -> Value:
     """Build the graph of `text` with each name a labelled leaf `Value` (see the module
-    docstring for what is allowed and the limits)."""
+    docstring for what is allowed and the limits). `options` are names a variable cannot
+    have (the command line's own options, e.g. `out`): using one says to rename it."""
     if len(text) > MAX_CHARS:
         raise ExpressionError(
             f"the expression has {len(text):,} characters, more than {MAX_CHARS:,}"
@@ -110,7 +134,7 @@ def parse(text: str, variables: dict[str, float], max_nodes: int = MAX_NODES) ->
     todo: list[ast.AST] = [tree.body]
     while todo:
         node = todo.pop()
-        todo.extend(_children(text, node, leaves))
+        todo.extend(_children(text, node, leaves, options))
         if isinstance(node, ast.Name):
             names.add(node.id)
         elif not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd)):
