@@ -425,7 +425,7 @@ def graph(args: argparse.Namespace, rest: Sequence[str], usage: argparse.Argumen
     """Check the `--name value` pairs and --out, then build, back-propagate and render the
     expression. Nothing is written unless everything before the drawing succeeded."""
     from viz.expression import parse
-    from viz.graph import DotMissingError, draw_dot, render
+    from viz.graph import DotError, draw_dot, render
 
     texts = _variable_texts(rest)
     names = _expression_names(args.expression)
@@ -459,7 +459,7 @@ def graph(args: argparse.Namespace, rest: Sequence[str], usage: argparse.Argumen
         raise UsageError(f"graph: {message}") from None
     try:
         path = render(dot, str(args.out), args.format)
-    except DotMissingError as e:
+    except DotError as e:  # dot missing, over its time limit, or failed
         print(f"chainrule: error: {e}", file=sys.stderr)
         return 1
     print(f"{args.expression} = {root.data:.6g}; wrote {path}")

@@ -4,6 +4,15 @@ Depends on `engine` (and draws `nn` modules); `engine` never imports it.
 """
 
 from viz.expression import ExpressionError, parse
-from viz.graph import DotMissingError, draw_dot, has_dot, render
+from viz.graph import DotError, DotMissingError, DotTimeoutError, draw_dot, has_dot, render
 
-__all__ = ["DotMissingError", "ExpressionError", "draw_dot", "has_dot", "parse", "render"]
+__all__ = [
+    "DotError",
+    "DotMissingError",
+    "DotTimeoutError",
+    "ExpressionError",
+    "draw_dot",
+    "has_dot",
+    "parse",
+    "render",
+]

@@ -15,8 +15,11 @@ Label a leaf (`Value(2.0, label="x")`) to draw it as an input rather than a cons
 Every label is written in graphviz's HTML-like labels with `& < > "` escaped, so a label
 such as `{x|y}` or `</script>` draws verbatim and never breaks `dot`. Graphs more than
 `AUTO_TB_DEPTH` ops deep are laid out top to bottom (a long left-to-right chain does not
-fit a screen). Nodes are numbered in a fixed order (the engine's backward order), so the
-same graph always gives the same DOT text, byte for byte.
+fit a screen). A value used far down a long chain (`x` in `x*0 + x*1 + ... + x*99`) is
+drawn once, with a small copy `x (drawn above)` at each far use (see `far_uses`): long
+edges made `dot` run for minutes. Every `dot` call stops after `DOT_TIMEOUT` seconds
+with a `DotTimeoutError` naming the limit. Nodes are numbered in a fixed order (the
+engine's backward order), so the same graph always gives the same DOT text, byte for byte.
 """
 
 from __future__ import annotations
