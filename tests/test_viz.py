@@ -127,12 +127,12 @@ def test_html_stepper_next_button_moves_the_highlight(tmp_path: Path) -> None:
         page = browser.new_page()
         page.goto(page_path.as_uri())
         assert _highlighted(page) == ""  # the start: nothing processed yet
-        assert page.inner_text("#counter") == "1 / 4"
+        assert page.inner_text("#counter") == "step 0/3"  # numbered as the captions
         page.click("#next")
         first = _highlighted(page)
         page.keyboard.press("ArrowRight")
         second = _highlighted(page)
-        assert page.inner_text("#counter") == "3 / 4"
+        assert page.inner_text("#counter") == "step 2/3"
         assert first and second and first != second
         page.click("#prev")
         assert _highlighted(page) == first
