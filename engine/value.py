@@ -344,9 +344,15 @@ class Value:
     scalar); bool and non-numbers raise `TypeError`. `.data` and `.grad` are floats.
 
     micrograd's signature `Value(data, _children=(), _op="", label="")` is accepted: the
-    node is recorded with those parents and that op name, but its local derivatives are
-    unknown (NaN), so backprop through it gives NaN rather than a plausible wrong number;
-    define an op with its derivative with `engine.Function` instead.
+    node is recorded with those parents and that op name. Under micrograd's op names
+    (`+`, `*`, `tanh`, `exp`, `**n`, `ReLU`) its local derivatives are micrograd's; under
+    another name they are unknown until the lecture's `out._backward = _backward` is
+    assigned (see `_set_backward`), and `backward()` before that raises, naming the op,
+    rather than give a plausible wrong number. `engine.Function` defines an op with its
+    derivative for every use, `create_graph` included.
+
+    `int(v)` truncates as `int(tensor)`; `round(v)` is `torch.round` as a Value.
+    `copy.deepcopy(v)` and `pickle` copy the graph v depends on (see `__reduce_ex__`).
 
     `<`, `<=`, `>`, `>=` compare `.data` and return a plain bool (no graph: PyTorch's
     comparisons carry no gradient). `==` and `hash` stay identity-based, as for PyTorch
