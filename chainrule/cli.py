@@ -51,6 +51,10 @@ from nn.train import fit
 OUTPUTS = ("model.json", "history.json")  # what `train` writes into --out
 VAL_FRACTION = 0.2  # held out for validation
 MIN_SAMPLES = 10  # so that both the training and the validation split have samples
+# Upper limits: a scalar engine takes minutes past these; larger values are typos.
+MAX_SAMPLES = 100_000
+MAX_WIDTH = 1_000
+MAX_EPOCHS = 1_000_000
 
 OPTIMIZERS: dict[str, Callable[[list[Value], argparse.Namespace], Optimizer]] = {
     "sgd": lambda p, a: SGD(p, lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay),
@@ -144,7 +148,7 @@ def _add_train_options(p: argparse.ArgumentParser, demo: bool = False) -> None:
     data.add_argument("--dataset", choices=sorted(DATASETS), default="moons", help="toy data set")
     data.add_argument(
         "--samples",
-        type=_whole(MIN_SAMPLES),
+        type=_whole(MIN_SAMPLES, MAX_SAMPLES),
         default=200,
         help=f"number of points ({VAL_FRACTION * 100:.0f}%% held out for validation)",
     )
@@ -153,7 +157,11 @@ def _add_train_options(p: argparse.ArgumentParser, demo: bool = False) -> None:
     )
     net = p.add_argument_group("network")
     net.add_argument(
-        "--widths", type=_whole(1), nargs="+", default=[16, 16], help="hidden layer widths"
+        "--widths",
+        type=_whole(1, MAX_WIDTH),
+        nargs="+",
+        default=[16, 16],
+        help="hidden layer widths",
     )
     net.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="hidden units")
     net.add_argument("--init", choices=INITS, default="he", help="weight initialisation")
@@ -196,7 +204,9 @@ def _add_train_options(p: argparse.ArgumentParser, demo: bool = False) -> None:
     opt.add_argument(
         "--batch-size", type=_whole(1), default=None, help="mini-batch size (default: full batch)"
     )
-    opt.add_argument("--epochs", type=_whole(1), default=150, help="passes over the data")
+    opt.add_argument(
+        "--epochs", type=_whole(1, MAX_EPOCHS), default=150, help="passes over the data"
+    )
     opt.add_argument(
         "--patience",
         type=_whole(0),

@@ -8,6 +8,7 @@ treat like any built-in op.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from engine.grad_mode import is_grad_enabled, no_grad
@@ -86,10 +87,9 @@ class Function:
         if isinstance(data, bool) or not isinstance(data, (int, float)):
             raise TypeError(f"{name}.forward must return a Value or a number, got {data!r}")
         recording = is_grad_enabled()
-
-        def rule(parents: tuple[Value, ...], out: Value) -> tuple[Any, ...]:
-            return _locals(cls, name, ctx, len(parents), Value(1.0))
-
+        # the op's rule for create_graph: backward(ctx, 1) again (a partial of module-level
+        # functions, not a closure, so a graph holding the node pickles and deep-copies)
+        rule = partial(_rule, cls, name, ctx)
         local: tuple[float, ...] | None = None
         if recording:
             # the numbers now, while a saved output is still forward's result (same number)
@@ -100,6 +100,12 @@ class Function:
             # a saved output is the node itself, so its derivative is part of the graph
             ctx.saved_values = tuple(node if s is result else s for s in ctx.saved_values)
         return node
+
+
+def _rule(
+    cls: type[Function], name: str, ctx: Context, parents: tuple[Value, ...], out: Value
+) -> tuple[Any, ...]:
+    return _locals(cls, name, ctx, len(parents), Value(1.0))
 
 
 def _locals(cls: type[Function], name: str, ctx: Context, n: int, one: Value) -> tuple[Any, ...]:

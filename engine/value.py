@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from numbers import Real
 from typing import Any, Union
 
@@ -71,6 +72,7 @@ class Op(str):
 
     rule: Callable[..., Any] | None
     arity: int
+    hand_made = False  # True: one of micrograd's op names on a `Value(data, _children, _op)`
     function: Any  # the engine.Function subclass that made the node, if any
     grad_value: Any  # on a leaf's (empty) name: its gradient as a Value (create_graph)
 
@@ -80,6 +82,26 @@ class Op(str):
         op = super().__new__(cls, name)
         op.rule, op.arity, op.function = rule, arity, function
         return op
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """How `pickle`/`copy` rebuild an op: a shared op (`ADD`, `**2`...) by its name,
+        so a copied graph shares them as the original does; any other (a `Function`'s,
+        a leaf's name carrying `grad_value`) with its attributes."""
+        for table in (_SHARED_OPS, _MICROGRAD_OPS):
+            if table.get(str(self)) is self:
+                return _shared_op, (str(self), table is _MICROGRAD_OPS)
+        n = self.__dict__.get("n")
+        if n is not None and _POW_OPS.get(n) is self:
+            return _pow_op, (n,)
+        return _rebuild_op, (str(self),), dict(self.__dict__)
+
+
+def _shared_op(name: str, micrograd: bool = False) -> Op:
+    return (_MICROGRAD_OPS if micrograd else _SHARED_OPS)[name]
+
+
+def _rebuild_op(name: str) -> Op:
+    return Op(name, None, 0)
 
 
 def _num(x: Number) -> float:
@@ -154,9 +176,15 @@ def _d_log(x: Number, out: Number) -> Any:
 
 
 def _d_sqrt(x: Number, out: Number) -> Any:
-    """d √x/dx = 1/(2√x); ±inf at ±0, as PyTorch."""
+    """d √x/dx = 1/(2√x); ±inf at ±0, as PyTorch. As a graph at ±0, 0.5·out**-1 with
+    the zero-base power (`_zero_power`), so the higher derivatives are PyTorch's
+    infinities (√x'' = -inf at 0, +inf at -0), not the 0 of a constant."""
     r = _num(out)
-    return 0.5 / out if r != 0.0 else math.copysign(math.inf, r)
+    if r != 0.0:
+        return 0.5 / out
+    if type(out) is Value:
+        return 0.5 * _zero_power(out, -1.0)
+    return math.copysign(math.inf, r)
 
 
 def _d_abs(x: Number, out: Number) -> Any:
@@ -239,6 +267,76 @@ ABS, SOFTPLUS, RELU = Op("abs", _d_abs), Op("softplus", _d_softplus), Op("relu",
 TANH, SIGMOID = Op("tanh", _d_tanh), Op("sigmoid", _d_sigmoid)
 
 
+def _d_round(x: Number, out: Number) -> Any:
+    """d round(x)/dx = 0 (a step function; PyTorch's `round` backward is 0)."""
+    return 0.0
+
+
+ROUND = Op("round", _d_round)
+POW = Op("**", None, 2)  # its rule, `_d_pow`, is set below the powers
+_SHARED_OPS: dict[str, Op] = {
+    op: op for op in (ADD, SUB, MUL, DIV, NEG, EXP, LOG, SQRT, ABS, SOFTPLUS, RELU, TANH)
+}
+_SHARED_OPS.update({op: op for op in (SIGMOID, ROUND, POW)})
+
+
+# --- micrograd's `Value(data, _children, _op)` ----------------------------------------
+def _micrograd(name: str, rule: Callable[..., Any], arity: int = 1) -> Op:
+    op = Op(name, rule, arity)
+    op.hand_made = True
+    return op
+
+
+# The op names micrograd's own ops (and its lecture's) give their nodes, with their
+# derivative rules: a node built by hand under one of these names backpropagates as
+# micrograd's would. Separate objects from ADD...: an engine-made node's `_backward`
+# cannot be reassigned, a hand-made one's can.
+_MICROGRAD_OPS: dict[str, Op] = {
+    "+": _micrograd("+", _d_add, 2),
+    "*": _micrograd("*", _d_mul, 2),
+    "tanh": _micrograd("tanh", _d_tanh),
+    "exp": _micrograd("exp", _d_exp),
+    "ReLU": _micrograd("ReLU", _d_relu),
+}
+
+
+def _micrograd_op(name: str, parents: tuple[Value, ...]) -> Op | None:
+    """The op micrograd means by `name` for these parents (`**n` included), or None."""
+    op = _MICROGRAD_OPS.get(name)
+    if op is not None:
+        return op if len(parents) == op.arity else None
+    if name.startswith("**") and len(parents) == 1:
+        try:
+            n = float(name[2:])
+        except ValueError:
+            return None
+        return _micrograd(name, partial(_pow_rule, n))
+    return None
+
+
+class _UnknownParents(tuple):  # type: ignore[type-arg]
+    """The parents of a hand-made node whose op's derivative is unknown. The traversal
+    that starts every backward pass reads `node._a._a` of a non-tuple parent record; on
+    this record that raises the error, before any gradient is touched, at no cost to
+    other nodes. (A tuple subclass with a `__dict__`, for the op's name: only such nodes
+    pay for it.)"""
+
+    op_name = "?"
+
+    @property
+    def _a(self) -> None:
+        raise _no_derivative(self.op_name, "has no derivative")
+
+
+def _no_derivative(op: str, what: str) -> RuntimeError:
+    return RuntimeError(
+        f"backward: the op {str(op)!r} of a node made by Value(data, _children, _op) {what}: "
+        f"chainrule knows micrograd's {', '.join(_MICROGRAD_OPS)} and '**n'; for another op, "
+        "assign the node's _backward as micrograd's lecture does (for backward only), or "
+        "define the op with its derivative as an engine.Function (see help(engine.Function))"
+    )
+
+
 class Value:
     """A scalar that remembers how it was computed.
 
@@ -246,9 +344,15 @@ class Value:
     scalar); bool and non-numbers raise `TypeError`. `.data` and `.grad` are floats.
 
     micrograd's signature `Value(data, _children=(), _op="", label="")` is accepted: the
-    node is recorded with those parents and that op name, but its local derivatives are
-    unknown (NaN), so backprop through it gives NaN rather than a plausible wrong number;
-    define an op with its derivative with `engine.Function` instead.
+    node is recorded with those parents and that op name. Under micrograd's op names
+    (`+`, `*`, `tanh`, `exp`, `**n`, `ReLU`) its local derivatives are micrograd's; under
+    another name they are unknown until the lecture's `out._backward = _backward` is
+    assigned (see `_set_backward`), and `backward()` before that raises, naming the op,
+    rather than give a plausible wrong number. `engine.Function` defines an op with its
+    derivative for every use, `create_graph` included.
+
+    `int(v)` truncates as `int(tensor)`; `round(v)` is `torch.round` as a Value.
+    `copy.deepcopy(v)` and `pickle` copy the graph v depends on (see `__reduce_ex__`).
 
     `<`, `<=`, `>`, `>=` compare `.data` and return a plain bool (no graph: PyTorch's
     comparisons carry no gradient). `==` and `hash` stay identity-based, as for PyTorch
@@ -285,7 +389,10 @@ class Value:
             self._hand_made(_children, _op)
 
     def _hand_made(self, children: Iterable[Value] | str, op: str) -> None:
-        """micrograd's `Value(data, children, op)`: parents recorded, derivatives unknown."""
+        """micrograd's `Value(data, children, op)`: parents recorded; the local derivatives
+        of micrograd's own op names (`_MICROGRAD_OPS`) from the parents' and this node's
+        data, as its lecture's `_backward`s compute them; any other op's are unknown
+        until a `_backward` is assigned (backward() before that is a clear error)."""
         if isinstance(children, str):  # Value(x, "name"): a label, as before micrograd's form
             self.label = children
             return
@@ -293,8 +400,20 @@ class Value:
         for p in parents:
             if not isinstance(p, Value):
                 raise TypeError(f"Value: _children must be Values, got {type(p).__name__}")
+        known = _micrograd_op(op, parents)
+        if known is not None:
+            self._op = known
+            xs = [p.data for p in parents]
+            local = known.rule(*xs, self.data)  # type: ignore[misc]  # known ops have rules
+            if len(parents) == 1:
+                self._a, self._da = parents[0], local
+            else:
+                self._a, self._da, self._b, self._db = parents[0], local[0], parents[1], local[1]
+            return
         self._op = Op(op, None, 0)
-        self._a, self._da, self._db = parents, None, math.nan
+        record = _UnknownParents(parents)
+        record.op_name = op
+        self._a, self._da, self._db = record, None, math.nan
 
     # --- the record ------------------------------------------------------------------
     @property
@@ -309,7 +428,7 @@ class Value:
         a = self._a
         if a is None:
             return (), (), None
-        if type(a) is tuple:
+        if type(a) is tuple or type(a) is _UnknownParents:
             inner = self._da
             return a, ((1.0,) * len(a) if inner is None else inner), self._db
         if self._b is None:
@@ -377,7 +496,7 @@ class Value:
         rule = getattr(op, "rule", None)
         ps = self.parents
         if rule is None:
-            return (math.nan,) * len(ps)
+            raise _no_derivative(op, "has no derivative rule to build a graph from")
         arity = op.arity  # type: ignore[attr-defined]
         if arity == 1:
             return (rule(ps[0], self),)
@@ -385,12 +504,106 @@ class Value:
             return tuple(rule(ps[0], ps[1], self))
         return tuple(rule(ps, self))
 
-    def _backward(self) -> None:
+    def _backward_step(self) -> None:
         """Apply this node's chain-rule step only: add self.grad · local to each parent's
         grad (micrograd's lecture calls it node by node; the arithmetic of one step of
         `backward_steps()`)."""
+        if type(self._a) is _UnknownParents:
+            raise _no_derivative(self._op, "has no derivative")
         for p, _, added in self.chain_rule(self.grad):
             p.grad += added
+
+    def _get_backward(self) -> Callable[[], None]:
+        return self._backward_step
+
+    def _set_backward(self, fn: Callable[[], None]) -> None:
+        """micrograd's `out._backward = _backward` on a node made by `Value(data,
+        _children, _op)`: the closure is called once, with out.grad = 1 and the parents'
+        grads at 0, to read d out/d parent (what it adds to each parent), and those
+        numbers become the node's local derivatives (no closure is kept: that would cost
+        every node a slot). Every grad is restored afterwards. A `_backward` is linear
+        in out.grad, so this is exactly what calling it during backprop would add. The
+        node has no derivative as a graph then (`create_graph` says so)."""
+        if not callable(fn):
+            raise TypeError(f"_backward must be a function, got {type(fn).__name__}")
+        op = self._op
+        if self._a is not None and getattr(op, "rule", 0) is not None and not op.hand_made:  # type: ignore[attr-defined]
+            raise AttributeError(
+                f"_backward: node {str(op)!r} was made by an engine op, whose derivative is "
+                "built in; assign _backward only to nodes made by Value(data, _children, _op)"
+            )
+        parents = self.parents
+        if not parents:
+            return  # a leaf: micrograd's leaves' _backward does nothing either
+        unique = list(dict.fromkeys(parents))
+        saved = [p.grad for p in unique], self.grad
+        try:
+            for p in unique:
+                p.grad = 0.0
+            self.grad = 1.0
+            fn()
+            totals = {p: p.grad for p in unique}
+        finally:
+            for p, g in zip(unique, saved[0]):
+                p.grad = g
+            self.grad = saved[1]
+        # a parent met twice (a + a) got both its contributions at once: keep the total on
+        # its first edge
+        local = tuple(totals.pop(p, 0.0) for p in parents)
+        self._op = Op(str(op), None, 0)
+        self._a, self._da, self._b, self._db = tuple(parents), local, None, 1.0
+
+    _backward = property(
+        _get_backward,
+        _set_backward,
+        doc="This node's chain-rule step as a function (micrograd's `_backward`): "
+        "`o._backward()` adds o.grad · local to each parent's grad. Assignable on nodes "
+        "made by `Value(data, _children, _op)` (see `_set_backward`).",
+    )
+
+    # --- copying and pickling: a graph copies with its structure -----------------------
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """For `pickle` and `copy.deepcopy`: the node's fields, its parents by reference
+        (so shared nodes stay shared and `a + a` keeps one `a`). Saving a node saves its
+        parents first, which the default would do by recursion, one level per node (a
+        graph 100 ops deep would exceed Python's recursion limit); instead the first node
+        saved lists every node it depends on, parents before children, so each is saved
+        when its own parents already are. `_FLAT` marks those, which are saved plainly."""
+        me = id(self)
+        if me in _FLAT:
+            _FLAT.discard(me)
+            return _new_value, (type(self),), self.__getstate__()
+        ancestors = _ancestors(self)
+        ids = [id(v) for v in ancestors]
+        _FLAT.update(ids)
+        # _Unmark, saved after them all, clears the marks of those already saved before
+        # (shared with an earlier object in the same pickle), which were never reduced
+        return _new_value, (type(self), [*ancestors, _Unmark(ids)]), self.__getstate__()
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (
+            self.data,
+            self.grad,
+            self.label,
+            self._op,
+            self._a,
+            self._da,
+            self._b,
+            self._db,
+            getattr(self, "__dict__", None),  # a subclass's own attributes
+        )
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        *fields, extra = state
+        self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = fields
+        if extra:
+            self.__dict__.update(extra)
+
+    def __copy__(self) -> Value:
+        """A shallow copy: a new node with the same parents (and the same op)."""
+        out = _new_value(type(self))
+        out.__setstate__(self.__getstate__())
+        return out
 
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""
@@ -398,6 +611,21 @@ class Value:
 
     def __float__(self) -> float:
         return self.data
+
+    def __int__(self) -> int:
+        """The number truncated toward zero, as `int(torch.tensor(1.6))` == 1 (NaN and
+        ±inf raise ValueError/OverflowError, as there)."""
+        return int(self.data)
+
+    def __round__(self, ndigits: int | None = None) -> Value:
+        """round(v): the nearest integer, halves to even (Python's and `torch.round`'s
+        rule), as a `Value` (PyTorch returns a tensor too; torch 2.13 float64 0-dim
+        tensors have no `round()` builtin, so we follow `torch.round`). Its derivative is
+        0 everywhere, as `torch.round`'s. `round(v, n)` rounds to n decimals (Python's
+        correctly rounded `round(float, n)`). `int(v)` truncates; `round(v).item()` is
+        the float."""
+        out = round(self.data) if ndigits is None else round(self.data, ndigits)
+        return new_node(float(out), ROUND, self, 0.0)
 
     def item(self) -> float:
         """The number, as `tensor.item()`."""
@@ -573,6 +801,46 @@ class Value:
                 v._op = str(v._op)
 
 
+_FLAT: set[int] = set()  # ids of nodes being saved as part of another node's list
+
+
+class _Unmark:
+    """Saved last in a node's list of ancestors: its reduction removes their marks."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        _FLAT.difference_update(self.ids)
+        return type(None), ()
+
+
+def _new_value(cls: type[Value], ancestors: object = None) -> Value:
+    """An empty node for `pickle`/`copy` to fill in (`ancestors` were restored first)."""
+    return _new(cls)
+
+
+def _ancestors(root: Value) -> list[Value]:
+    """Every node `root` depends on (not root), each after its parents: an iterative
+    depth-first post-order over `parents` (which also reads hand-made nodes whose
+    derivative is unknown, unlike backprop's traversal)."""
+    post: list[Value] = []
+    seen = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        v, todo = stack[-1]
+        for p in todo:
+            if p not in seen:
+                seen.add(p)
+                stack.append((p, iter(p.parents)))
+                break
+        else:
+            stack.pop()
+            post.append(v)
+    post.pop()  # root itself
+    return post
+
+
 def new_node(
     data: float, op: str, a: Any, da: Any, b: Value | None = None, db: float = 0.0
 ) -> Value:
@@ -604,7 +872,10 @@ def lift(x: Operand) -> Value:
 
 
 def _power(x: float, n: float) -> float:
-    """x**n for floats, with errors that name pow."""
+    """x**n for floats, with errors that name pow. x**0.5 is √x, as PyTorch computes it
+    (so (-0.0)**0.5 is -0.0 there and here)."""
+    if n == 0.5 and x >= 0.0:
+        return math.sqrt(x)
     if x < 0.0 and math.isfinite(n) and not n.is_integer():
         raise ValueError(f"pow: negative base {x!r} to the fractional power {n!r} is not real")
     if x == 0.0 and n < 0.0:
@@ -615,17 +886,41 @@ def _power(x: float, n: float) -> float:
         raise OverflowError(f"pow: {x!r} ** {n!r} overflows a float") from None
 
 
+def _zero_base_power(x: float, m: float) -> float:
+    """x**m for x = ±0 as PyTorch computes it: C's pow (±inf for m < 0, the sign of x
+    for odd integer m), except m = ±0.5, which PyTorch computes as sqrt/rsqrt (so
+    (-0)**0.5 = -0 and (-0)**-0.5 = -inf)."""
+    if m == 0.5:
+        return x  # √±0 = ±0
+    if m < 0.0:
+        odd = m.is_integer() and m % 2.0 == 1.0
+        return math.copysign(math.inf, x) if odd or m == -0.5 else math.inf
+    return x**m
+
+
+def _zero_power(x: Value, m: float) -> Value:
+    """x**m as a node at x = ±0, where `**` refuses negative m: the zero-base powers that
+    PyTorch's derivative n·x^(n-1) of x**n reaches (infinities), each with its own
+    derivative m·x^(m-1), so every order follows PyTorch."""
+    return new_node(_zero_base_power(x.data, m), _pow_op(m), x, _power_slope(x.data, m))
+
+
 def _power_slope(x: Number, n: Number) -> Any:
-    """d x^n/dx = n·x^(n-1); 0 for n = 0 (as PyTorch), inf for 0^(n<1)."""
+    """d x^n/dx = n·x^(n-1); 0 for n = 0 (as PyTorch). At x = ±0, x^(n-1) is PyTorch's
+    (`_zero_base_power`: ±inf for n < 1), also as a graph, for the higher derivatives."""
     if type(x) is Value or type(n) is Value:
         xv, nv = _num(x), _num(n)
-        if nv == 0.0 or (xv == 0.0 and nv < 1.0):
-            return _power_slope(xv, nv)  # a constant here
+        if nv == 0.0:
+            return 0.0
+        if xv == 0.0 and type(n) is not Value and n != 1.0:
+            return n * _zero_power(x, n - 1.0)  # type: ignore[operator, arg-type]
+        if xv == 0.0 and nv < 1.0:
+            return _power_slope(xv, nv)  # a Value exponent: a constant here
         return n * x ** (n - 1.0)
     if n == 0.0:
         return 0.0
-    if x == 0.0 and n < 1.0:  # type: ignore[operator]
-        return math.inf
+    if x == 0.0:
+        return n * _zero_base_power(x, n - 1.0)  # type: ignore[operator, arg-type]
     return n * _power(x, n - 1.0)  # type: ignore[operator, arg-type]
 
 
@@ -642,8 +937,13 @@ def _d_pow(x: Number, y: Number, out: Number) -> tuple[Any, Any]:
     return _power_slope(x, y), dy
 
 
-POW = Op("**", _d_pow, 2)
+POW.rule = _d_pow
 _POW_OPS: dict[float, Op] = {}
+
+
+def _pow_rule(n: float, x: Number, out: Number) -> Any:
+    """The rule of `**n`: d x^n/dx (module-level, so an op carrying it pickles)."""
+    return _power_slope(x, n)
 
 
 def _pow_op(n: float) -> Op:
@@ -651,11 +951,7 @@ def _pow_op(n: float) -> Op:
     name and rule are made once, not per node)."""
     op = _POW_OPS.get(n)
     if op is None:
-
-        def rule(x: Number, out: Number) -> Any:
-            return _power_slope(x, n)
-
-        op = Op(f"**{n:g}", rule)
+        op = Op(f"**{n:g}", partial(_pow_rule, n))
         op.n = n  # type: ignore[attr-defined]
         if len(_POW_OPS) < 1024:  # a program sweeping exponents must not grow it forever
             _POW_OPS[n] = op

@@ -123,7 +123,14 @@ def save(model: Module, path: str | os.PathLike[str], extra: dict[str, Any] | No
         text = json.dumps(doc, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"cannot save this checkpoint as JSON: {e}") from None
-    return write_text_atomic(path, text)
+    if Path(os.path.realpath(path)).is_dir():
+        raise CheckpointError(
+            f"{path} is a folder: give a file name, e.g. {Path(path) / 'model.json'}"
+        )
+    try:
+        return write_text_atomic(path, text)
+    except OSError as e:  # unwritable folder, full disk: the old file is intact
+        raise CheckpointError(f"cannot write the checkpoint {path}: {e.strerror or e}") from None
 
 
 def _parse_int(s: str) -> int:

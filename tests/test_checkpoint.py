@@ -216,3 +216,17 @@ def test_anything_invalid_is_refused_before_the_model_changes(
     change(doc)
     good.write_text(json.dumps(doc))
     _refused(good, words)
+
+
+def test_saving_to_a_folder_or_an_unwritable_place_is_a_checkpoint_error(tmp_path: Path) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    with pytest.raises(CheckpointError, match="is a folder"):
+        save(model, folder)
+    assert list(folder.iterdir()) == []
+    blocker = tmp_path / "file"
+    blocker.write_text("keep")
+    with pytest.raises(CheckpointError, match="cannot write the checkpoint"):
+        save(model, blocker / "model.json")  # a file where a folder should be
+    assert blocker.read_text() == "keep"

@@ -39,6 +39,9 @@ def _one_error_line(err: str) -> str:
 
 BAD_TRAIN = [
     (["--epochs", "0"], "--epochs"),
+    (["--epochs", "99999999999999999999"], "--epochs"),
+    (["--samples", "100000000"], "--samples"),
+    (["--widths", "100000"], "--widths"),
     (["--samples", "1"], "--samples"),
     (["--noise", "-1"], "--noise"),
     (["--lr", "nan"], "--lr"),

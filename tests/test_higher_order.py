@@ -83,6 +83,22 @@ def test_third_order_at_kinks_and_zeros(op: Op, data: st.DataObject) -> None:
     _compare_derivatives(op.ours, op.theirs, xs, 3)
 
 
+ROOTS: list[tuple[str, Callable[..., Any], Callable[..., Any]]] = [
+    ("sqrt", lambda x: x.sqrt(), torch.sqrt),
+    *[(f"pow{n}", lambda x, n=n: x**n, lambda x, n=n: x**n) for n in (0.5, 0.25, 1 / 3, 1.5, 2.5)],
+]
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0])
+@pytest.mark.parametrize("name,ours,theirs", ROOTS, ids=[r[0] for r in ROOTS])
+def test_roots_and_fractional_powers_at_signed_zero_follow_torch(
+    name: str, ours: Callable[..., Any], theirs: Callable[..., Any], x: float
+) -> None:
+    """√x and x**n (fractional n) at ±0 up to the third derivative: PyTorch's infinities
+    with their signs (√x'' = -inf at 0, +inf at -0), never the 0 of a constant."""
+    _compare_derivatives(ours, theirs, [x], 3)  # infinities must match, sign included
+
+
 @pytest.mark.parametrize("x", [0.0, -0.0, -1.0, 1.0])
 def test_relu_second_derivative_is_zero_and_first_at_zero_is_zero(x: float) -> None:
     v = Value(x)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import engine
 from engine import Value
 from engine.backprop import order
 from tests.micrograd_style import draw_dot, trace
@@ -84,9 +85,9 @@ def test_micrograds_constructor_records_parents_and_op() -> None:
     assert not c.is_leaf
     leaf_ = Value(1.0, (), "", label="d")
     assert leaf_.is_leaf and leaf_.label == "d"
-    # no derivative was given: backprop says NaN, never a plausible number
+    # '+' is one of micrograd's op names: its derivative is known, as micrograd's _backward
     c.backward()
-    assert math.isnan(a.grad) and math.isnan(b.grad)
+    assert a.grad == 1.0 and b.grad == 1.0
     with pytest.raises(TypeError, match="_children must be Values"):
         Value(1.0, (1.0,), "+")
 
@@ -154,3 +155,175 @@ def test_step_through_after_backward_shows_this_pass_only() -> None:
     assert (x.grad, w.grad) == once
     last = steps[-1]
     assert [c.parent.grad for c in last.contributions] == [c.added for c in last.contributions]
+
+
+class LectureValue(Value):
+    """The lecture's ops written its way: `Value(data, (self, other), op)`, then
+    `out._backward = _backward` (a closure adding into the parents' grads)."""
+
+    def __add__(self, other):  # type: ignore[no-untyped-def, override]
+        other = other if isinstance(other, Value) else LectureValue(other)
+        out = LectureValue(self.data + other.data, (self, other), "+")
+
+        def _backward():  # type: ignore[no-untyped-def]
+            self.grad += 1.0 * out.grad
+            other.grad += 1.0 * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):  # type: ignore[no-untyped-def, override]
+        other = other if isinstance(other, Value) else LectureValue(other)
+        out = LectureValue(self.data * other.data, (self, other), "*")
+
+        def _backward():  # type: ignore[no-untyped-def]
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __pow__(self, other):  # type: ignore[no-untyped-def, override]
+        assert isinstance(other, (int, float)), "only supporting int/float powers for now"
+        out = LectureValue(self.data**other, (self,), f"**{other}")
+
+        def _backward():  # type: ignore[no-untyped-def]
+            self.grad += other * (self.data ** (other - 1)) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def __rmul__(self, other):  # type: ignore[no-untyped-def, override]
+        return self * other
+
+    def __radd__(self, other):  # type: ignore[no-untyped-def, override]
+        return self + other
+
+    def __truediv__(self, other):  # type: ignore[no-untyped-def, override]
+        return self * other**-1
+
+    def __neg__(self):  # type: ignore[no-untyped-def, override]
+        return self * -1
+
+    def __sub__(self, other):  # type: ignore[no-untyped-def, override]
+        return self + (-other)
+
+    def tanh(self):  # type: ignore[no-untyped-def, override]
+        x = self.data
+        t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
+        out = LectureValue(t, (self,), "tanh")
+
+        def _backward():  # type: ignore[no-untyped-def]
+            self.grad += (1 - t**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def exp(self):  # type: ignore[no-untyped-def, override]
+        x = self.data
+        out = LectureValue(math.exp(x), (self,), "exp")
+
+        def _backward():  # type: ignore[no-untyped-def]
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
+
+
+@pytest.mark.parametrize("spelled", ["tanh", "exp"])
+def test_lecture_ops_written_its_way_backpropagate_as_torch(spelled: str) -> None:
+    def neuron(V):  # type: ignore[no-untyped-def]
+        x1, x2, w1, w2, b = (V(v) for v in (2.0, 0.0, -3.0, 1.0, 6.8813735870195432))
+        n = x1 * w1 + x2 * w2 + b
+        if spelled == "tanh":
+            return n.tanh(), (x1, x2, w1, w2, b)
+        # the lecture's second form: tanh spelled with exp, -, / (as * **-1)
+        e = (2 * n).exp()
+        return (e - 1) / (e + 1), (x1, x2, w1, w2, b)
+
+    o, xs = neuron(LectureValue)
+    o.backward()
+    to, txs = neuron(leaf)
+    to.backward()
+    assert_close(o.data, to, "o")
+    for i, (ours, theirs) in enumerate(zip(xs, txs)):
+        assert_close(ours.grad, theirs.grad, f"input {i}", rtol=1e-9)
+    # the manual sequence, node by node, gives the same numbers
+    o2, xs2 = neuron(LectureValue)
+    o2.grad = 1.0
+    for v in order(o2):
+        v._backward()
+    assert [x.grad for x in xs2] == [x.grad for x in xs]
+
+
+@pytest.mark.parametrize(
+    "op,parents,data,expected",
+    [
+        ("+", (2.0, -3.0), 5.0, (1.0, 1.0)),
+        ("*", (2.0, -3.0), -6.0, (-3.0, 2.0)),
+        ("tanh", (0.5,), math.tanh(0.5), (1 - math.tanh(0.5) ** 2,)),
+        ("exp", (0.5,), math.exp(0.5), (math.exp(0.5),)),
+        ("**2", (1.5,), 2.25, (3.0,)),
+        ("**-1", (2.0,), 0.5, (-0.25,)),
+        ("ReLU", (-1.0,), 0.0, (0.0,)),
+        ("ReLU", (2.0,), 2.0, (1.0,)),
+    ],
+)
+def test_micrograds_op_names_without_backward_give_micrograds_derivatives(
+    op: str, parents: tuple[float, ...], data: float, expected: tuple[float, ...]
+) -> None:
+    ps = [Value(p) for p in parents]
+    out = Value(data, tuple(ps), op)
+    out.backward()
+    assert out.op == op
+    for p, e in zip(ps, expected):
+        assert math.isclose(p.grad, e, rel_tol=1e-15)
+
+
+def test_an_unknown_op_without_backward_is_a_clear_error_and_changes_nothing() -> None:
+    a, b = Value(2.0), Value(3.0)
+    a.grad = 0.25
+    out = Value(1.0, (a, b), "hypot") * 2.0
+    for run in (out.backward, lambda: list(out.backward_steps()), out.parents[0]._backward):
+        with pytest.raises(RuntimeError, match=r"'hypot'.*engine\.Function"):
+            run()
+    assert a.grad == 0.25 and b.grad == 0.0  # nothing touched
+
+
+def test_an_assigned_backward_on_an_unknown_op_is_used() -> None:
+    a, b = Value(3.0), Value(4.0)
+    h = math.hypot(a.data, b.data)
+    out = Value(h, (a, b), "hypot")
+
+    def _backward() -> None:
+        a.grad += a.data / h * out.grad
+        b.grad += b.data / h * out.grad
+
+    out._backward = _backward  # type: ignore[method-assign]
+    a.grad, out.grad = 7.0, 9.0
+    (out * 2.0).backward()
+    ta, tb = leaf(3.0), leaf(4.0)
+    (torch.hypot(ta, tb) * 2.0).backward()
+    assert_close(a.grad - 7.0, ta.grad, "a")
+    assert_close(b.grad, tb.grad, "b")
+    # a + a: both contributions reach a once each
+    c = Value(2 * a.data, (a, a), "twice")
+
+    def _backward2() -> None:
+        a.grad += c.grad
+        a.grad += c.grad
+
+    c._backward = _backward2  # type: ignore[method-assign]
+    a.grad = 0.0
+    c.backward()
+    assert a.grad == 2.0
+    with pytest.raises(RuntimeError, match=r"'hypot'.*graph"):
+        engine.grad(out, [a], create_graph=True)
+
+
+def test_backward_cannot_be_reassigned_on_an_engine_made_node() -> None:
+    y = Value(2.0).tanh()
+    with pytest.raises(AttributeError, match="made by Value\\(data, _children, _op\\)"):
+        y._backward = lambda: None  # type: ignore[method-assign]
+    with pytest.raises(TypeError, match="function"):
+        Value(1.0, (Value(2.0),), "tanh")._backward = 3.0  # type: ignore[assignment]
