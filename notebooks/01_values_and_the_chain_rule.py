@@ -118,9 +118,11 @@ print(f"largest σ' on the grid: {max(dsig):.4f} at x = {grid[int(np.argmax(dsig
 
 # %% [markdown]
 # **The consequence.** Backprop through $k$ sigmoid units multiplies the gradient by $k$ factors
-# $\sigma'(z) \le \tfrac14$ (times the weights). Through a chain of ten sigmoids the gradient
-# shrinks at least $4^{10} \approx 10^6$-fold; a ReLU passes a factor of exactly 1 wherever it
-# is active. Lesson 4 measures this in a deep network.
+# $\sigma'(z) \le \tfrac14$ (times the weights). Through a bare chain of ten sigmoids, with no
+# weights between them, the gradient shrinks at least $4^{10} \approx 10^6$-fold; in a
+# network each factor is $\sigma'(z)$ times a weight, so large weights can offset it (and make
+# it explode instead). A ReLU passes a factor of exactly 1 wherever it is active. Lesson 4
+# measures this in a deep network.
 
 # %%
 for act in ("sigmoid", "relu"):

@@ -68,8 +68,8 @@ draw_dot(y)
 # ## Exercises
 #
 # ### Exercise 2.1 (easy)
-# For $y = (a + a) \cdot a$, how many chain-rule steps does `backward_steps()` take?
-# (Predict, then check with `len(list(y.backward_steps()))`.)
+# For $y = \tanh(a \cdot b + a) \cdot b$, how many chain-rule steps does `backward_steps()`
+# take? Predict it from the expression alone, before running anything (then check).
 
 # %% tags=["answer"]
 answer = ...
@@ -78,14 +78,14 @@ answer = ...
 check("2.1", answer)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-a = Value(2.0)
-y = (a + a) * a
-answer = len(list(y.backward_steps()))  # the * node, then the + node
+a, b = Value(0.5), Value(-1.5)
+y = (a * b + a).tanh() * b
+answer = len(list(y.backward_steps()))  # one per computed node: *, tanh, +, *
 check("2.1", answer)
 
 # %% [markdown]
 # ### Exercise 2.2 (medium)
-# Same $y = (a + a)\cdot a$ at $a = 2$: what is $\partial y/\partial a$? Count the paths.
+# For $y = (a + a)\cdot a$ at $a = 2$: what is $\partial y/\partial a$? Count the paths.
 
 # %% tags=["answer"]
 answer = ...

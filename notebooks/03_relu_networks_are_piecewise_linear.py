@@ -166,9 +166,10 @@ for n, e in zip(widths, mean):
     print(f"{n:3d} units: mean training MSE {e:.4f}")
 
 # %% [markdown]
-# The mean falls monotonically. From 8 units on it flattens near $0.05^2 = 0.0025$: the data
-# are a smooth curve plus noise of standard deviation 0.05, and a few units already fit the
-# curve; the rest of the error is noise, which only memorising individual points would lower.
+# The mean falls steeply up to 8 units, then plateaus at the noise level, $0.05^2 = 0.0025$
+# (8 and 16 units give the same mean; 32 units end only a little lower): the data are a
+# smooth curve plus noise of standard deviation 0.05, and a few units already fit the curve;
+# the rest of the error is noise, which only memorising individual points would lower.
 
 # %% [markdown]
 # ## Depth composes pieces
@@ -208,7 +209,7 @@ check("3.1", answer)
 # %% [markdown]
 # ### Exercise 3.2 (medium)
 # Give a network with two hidden ReLU units that computes $|x|$ exactly (use `hand_network`;
-# hint: $|x| = \mathrm{relu}(x) + \mathrm{relu}(-x)$).
+# hint: where must the kink be, and what slope does each unit contribute on each side of it?).
 
 # %% tags=["answer"]
 answer = ...

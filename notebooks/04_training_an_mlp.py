@@ -215,8 +215,9 @@ plt.show()
 # ## Exercises
 #
 # ### Exercise 4.1 (easy)
-# What standard deviation does He initialization give the weights of a ReLU layer with
-# $n_{in} = 50$ inputs?
+# A deep ReLU network has layers of $n_{in} = 50$ inputs each, with weights drawn from
+# $N(0, 0.3^2)$ instead of He's scale. By what factor is the **standard deviation** of $z$
+# multiplied from one layer to the next (forward)? Does it grow or shrink?
 
 # %% tags=["answer"]
 answer = ...
@@ -225,13 +226,15 @@ answer = ...
 check("4.1", answer)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-answer = np.sqrt(2 / 50)
+answer = np.sqrt(50 / 2 * 0.3**2)  # the variance factor is (n/2)·Var(w); std: its root
 check("4.1", answer)
 
 # %% [markdown]
 # ### Exercise 4.2 (medium)
-# What **variance** does Xavier initialization give a layer with $n_{in} = 100$ and
-# $n_{out} = 300$?
+# Xavier is a compromise. For a tanh layer with $n_{in} = 100$ and $n_{out} = 300$,
+# initialized with Xavier's variance, by what factor does it multiply the variance of the
+# forward signal ($n_{in}\mathrm{Var}(w)$), and by what factor that of the backward signal
+# ($n_{out}\mathrm{Var}(w)$)? Give the pair (forward, backward).
 
 # %% tags=["answer"]
 answer = ...
@@ -240,15 +243,16 @@ answer = ...
 check("4.2", answer)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-answer = 2 / (100 + 300)
+var_w = 2 / (100 + 300)
+answer = (100 * var_w, 300 * var_w)
 check("4.2", answer)
 
 # %% [markdown]
 # ### Exercise 4.3 (stretch)
-# Write `layer_factor(std, n)`: the factor by which $\mathrm{Var}(z)$ is multiplied from one
-# ReLU layer to the next when the weights are $N(0, \mathrm{std}^2)$ and each unit has $n$
-# inputs. Then check it against `measure` above: with `std = 0.1`, $n = 32$ the forward std
-# should shrink by $\sqrt{\text{factor}}$ per layer.
+# A leaky ReLU, $\mathrm{lrelu}(z) = z$ for $z > 0$ and $a z$ otherwise, lets a fraction $a$
+# through below 0. Write `he_std(n, a)`: the weight standard deviation that keeps
+# $\mathrm{Var}(z)$ constant from layer to layer for leaky-ReLU layers of fan-in $n$ (redo the
+# $\mathbb{E}[v^2]$ step of the derivation). For $a = 0$ it must give He's $\sqrt{2/n}$.
 
 # %% tags=["answer"]
 answer = ...
@@ -258,11 +262,10 @@ check("4.3", answer)
 
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-def layer_factor(std, n):
-    return n * std**2 / 2  # Var(z) = n Var(w) E[v²], E[v²] = Var(z')/2
+def he_std(n, a):
+    # E[v²] = ½E[z'²] + ½a²E[z'²] = (1 + a²)/2 · Var(z'), so n·Var(w)·(1 + a²)/2 = 1
+    return np.sqrt(2 / ((1 + a**2) * n))
 
 
-fwd, _ = measure(lambda w, g: init.normal_(w, 0.0, 0.1, generator=g))
-assert abs(np.mean(np.diff(np.log(fwd))) - np.log(np.sqrt(layer_factor(0.1, 32)))) < 0.1
-answer = layer_factor
+answer = he_std
 check("4.3", answer)

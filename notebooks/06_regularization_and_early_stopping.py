@@ -256,8 +256,11 @@ check("6.2", answer)
 
 # %% [markdown]
 # ### Exercise 6.3 (stretch)
-# Write `soft_threshold(w, t)`, the proximal step of $t\,|w|$: the $u$ that minimises
-# $\tfrac12(u - w)^2 + t\,|u|$. (It must return exactly 0 when $|w| \le t$.)
+# On the 2-D loss above (`loss2d`, minimum at $(1, 0.3)$), LASSO's solution was
+# $(0.87, 0)$ for $\lambda = 0.5$. From which $\lambda$ on is the solution $(0, 0)$, both
+# weights exactly 0? Give the smallest such $\lambda$ (to 2 decimals). You can find it by
+# trying values with `minimise`, or exactly: when does the soft threshold keep a weight at
+# 0 after the gradient step from $w = 0$?
 
 # %% tags=["answer"]
 answer = ...
@@ -267,9 +270,8 @@ check("6.3", answer)
 
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-def soft_threshold(w, t):
-    return float(np.sign(w) * max(abs(w) - t, 0.0))
-
-
-answer = soft_threshold
+# (0, 0) is a fixed point when the gradient step from 0, -η∇L(0), lands inside the dead zone
+# [-ηλ, ηλ] of the soft threshold in both coordinates: λ ≥ |∂L/∂w_i(0)| for every i.
+# L = dᵀAd with d = w - c, so ∇L(0) = -2Ac.
+answer = float(np.max(np.abs(2 * A @ c)))
 check("6.3", answer)

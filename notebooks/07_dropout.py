@@ -113,8 +113,9 @@ for p in (0.0, 0.3):
     )
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for p, (_, h) in runs.items():
-    line = ax.plot(h.train_loss, ls="--", label=f"dropout {p}: train")[0]
-    ax.plot(h.val_loss, color=line.get_color(), label=f"dropout {p}: validation")
+    epochs = range(1, len(h.train_loss) + 1)  # epoch 1 is the first one trained, as elsewhere
+    line = ax.plot(epochs, h.train_loss, ls="--", label=f"dropout {p}: train")[0]
+    ax.plot(epochs, h.val_loss, color=line.get_color(), label=f"dropout {p}: validation")
 ax.set_xlabel("epoch")
 ax.set_ylabel("hinge loss")
 ax.set_title("dropout: higher training loss, lower validation loss")
@@ -157,8 +158,8 @@ print(f"same class for {np.mean((ensemble > 0) == (single > 0)):.0%} of the 60 p
 # ## Exercises
 #
 # ### Exercise 7.1 (easy)
-# In the lecture's form with keep probability $q = 0.8$: by what factor are the weights going
-# out of a unit multiplied at inference?
+# In the lecture's form, a unit is dropped with probability $0.35$ during training. By what
+# factor are the weights going out of it multiplied at inference?
 
 # %% tags=["answer"]
 answer = ...
@@ -167,7 +168,7 @@ answer = ...
 check("7.1", answer)
 
 # %% tags=["solution"] jupyter={"source_hidden": true}
-answer = 0.8  # E[m·a] = q·a
+answer = 1 - 0.35  # keep probability q = 1 - p, and E[m·a] = q·a
 check("7.1", answer)
 
 # %% [markdown]

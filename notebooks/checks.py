@@ -124,13 +124,18 @@ def _shared(a: float = 2.0) -> tuple[Any, Any]:
 
 @exercise("2.1")
 def _step_count(answer: Any) -> tuple[bool, str]:
-    _, y = _shared()
+    from engine import Value
+
+    a, b = Value(0.5), Value(-1.5)
+    y = (a * b + a).tanh() * b
     steps = len(list(y.backward_steps()))
     n = _number(answer)
     if n == steps:
-        return True, "one step per computed node; leaves pass nothing on."
-    if n == steps + 1:
-        return False, "the leaf a is not a step: it has no parents to pass a gradient to."
+        return True, "one step per computed node (×, +, tanh, ×); leaves pass nothing on."
+    if n in (steps + 1, steps + 2):
+        return False, "the leaves a and b are not steps: they have no parents to pass to."
+    if n == steps - 1:
+        return False, "tanh is a node of its own, and so is each × and +."
     return False, "count the computed nodes: each is one chain-rule step."
 
 
@@ -238,44 +243,50 @@ def _square(answer: Any) -> tuple[bool, str]:
 
 
 @exercise("4.1")
-def _he_std(answer: Any) -> tuple[bool, str]:
-    n = 50
+def _relu_std_factor(answer: Any) -> tuple[bool, str]:
+    n, std = 50, 0.3
     x = _number(answer)
-    if _close(x, math.sqrt(2 / n)):
-        return True, "He's scale keeps Var(z) the same from layer to layer."
-    if _close(x, 2 / n):
-        return False, "that is the variance 2/n_in; the question asks for the standard deviation."
-    if _close(x, math.sqrt(1 / n)):
-        return False, "1/n_in forgets that a ReLU zeroes half of its inputs: E[v²] = Var(z)/2."
-    return False, "He: Var(w) = 2/n_in, from Var(z) = n_in·Var(w)·E[v²] with E[v²] = Var(z)/2."
+    var_factor = n / 2 * std**2  # Var(z) = n·Var(w)·E[v²], E[v²] = Var(z')/2
+    if _close(x, math.sqrt(var_factor)):
+        return True, "√(n/2·Var(w)) = 1.5 > 1: the signal grows 1.5-fold per layer, it explodes."
+    if _close(x, var_factor):
+        return False, "that is the factor of the variance; the question asks for the std."
+    if _close(x, math.sqrt(n * std**2)) or _close(x, n * std**2):
+        return False, "a ReLU zeroes half of its inputs: E[v²] = Var(z)/2, not Var(z)."
+    return False, "Var(z) is multiplied by (n/2)·Var(w) per ReLU layer; take the root for std."
 
 
 @exercise("4.2")
-def _xavier_var(answer: Any) -> tuple[bool, str]:
+def _xavier_factors(answer: Any) -> tuple[bool, str]:
     n_in, n_out = 100, 300
-    x = _number(answer)
-    if _close(x, 2 / (n_in + n_out)):
-        return True, "the compromise between 1/n_in (forward) and 1/n_out (backward)."
-    if _close(x, 1 / n_in) or _close(x, 1 / n_out):
-        return False, "that keeps only one direction; Xavier averages fan-in and fan-out."
-    if _close(x, math.sqrt(2 / (n_in + n_out))):
-        return False, "that is the standard deviation; the question asks for the variance."
-    return False, "Var(w) = 2/(n_in + n_out)."
+    var_w = 2 / (n_in + n_out)
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        return False, "expected a pair (forward factor, backward factor)."
+    fwd, bwd = (_number(v) for v in answer)
+    if _close(fwd, n_in * var_w) and _close(bwd, n_out * var_w):
+        return True, "½ forward, 1.5 backward: neither is 1 unless n_in = n_out."
+    if _close(fwd, n_out * var_w) and _close(bwd, n_in * var_w):
+        return False, "swapped: forward sums over the n_in inputs, backward over the n_out units."
+    if _close(fwd, var_w) or _close(bwd, var_w):
+        return False, "Xavier's Var(w) = 2/(n_in + n_out); multiply it by n_in and by n_out."
+    return False, "Var(w) = 2/(n_in + n_out); forward factor n_in·Var(w), backward n_out·Var(w)."
 
 
 @exercise("4.3")
-def _layer_factor(answer: Any) -> tuple[bool, str]:
+def _he_std_leaky(answer: Any) -> tuple[bool, str]:
     if not callable(answer):
-        return False, "expected a function layer_factor(std, n)."
-    for std, n in [(0.1, 32), (0.25, 32), (1.0, 8), (0.05, 200)]:
-        got = _number(answer(std, n))
-        want = n * std**2 / 2
+        return False, "expected a function he_std(n, a)."
+    for n, a in [(50, 0.0), (32, 0.2), (8, 0.5), (200, 1.0)]:
+        got = _number(answer(n, a))
+        want = math.sqrt(2 / ((1 + a**2) * n))
         if not _close(got, want, rel=1e-9):
+            if _close(got, math.sqrt(2 / ((1 + a) * n)), rel=1e-9):
+                return False, "the negative side passes a·z, so it contributes a²·Var(z)/2."
             return False, (
-                f"for std={std}, n={n} it gives {got:.4g}; Var(z_next) = n·Var(w)·E[v²] "
-                "and E[v²] = Var(z)/2 for a ReLU of a symmetric z."
+                f"for n={n}, a={a} it gives {got:.4g}; E[v²] = (1 + a²)/2 · Var(z) "
+                "for a leaky ReLU of a symmetric z, and n·Var(w)·E[v²] must equal Var(z)."
             )
-    return True, "it matches the derivation for every (std, n) tried."
+    return True, "√(2/((1 + a²)n)): He's √(2/n) at a = 0, Xavier-like 1/√n at a = 1."
 
 
 # --- lesson 05: weight-space symmetries --------------------------------------------------
@@ -383,21 +394,20 @@ def _decay_factor(answer: Any) -> tuple[bool, str]:
 
 
 @exercise("6.3")
-def _soft_threshold(answer: Any) -> tuple[bool, str]:
-    if not callable(answer):
-        return False, "expected a function soft_threshold(w, t)."
-    grid = np.linspace(-4, 4, 80001)  # the proximal step's definition, minimised on a grid
-    for w, t in [(1.5, 0.5), (-2.0, 0.25), (0.3, 0.5), (-0.4, 0.4), (0.0, 0.1)]:
-        got = _number(answer(w, t))
-        best = float(grid[np.argmin(0.5 * (grid - w) ** 2 + t * np.abs(grid))])
-        if abs(got - best) > 1e-3:
-            return (
-                False,
-                f"soft_threshold({w}, {t}) gives {got:.4g}; it should minimise ½(u-w)² + t|u|.",
-            )
-        if abs(w) <= t and got != 0.0:
-            return False, f"soft_threshold({w}, {t}) should be exactly 0 (|w| ≤ t), got {got!r}."
-    return True, "shrink by t towards 0 and stop at exactly 0: where L1's zeros come from."
+def _lasso_all_zero(answer: Any) -> tuple[bool, str]:
+    # the lesson's 2-D loss L(w) = (w - c)ᵀA(w - c); (0, 0) solves LASSO iff λ ≥ |∂L/∂w_i(0)|
+    a, c = np.array([[1.0, 0.4], [0.4, 0.5]]), np.array([1.0, 0.3])
+    grad0 = np.abs(2 * a @ c)
+    x = _number(answer)
+    if abs(x - grad0.max()) <= 0.01:
+        return True, "λ ≥ max |∂L/∂w_i(0)| = 2.24: the soft threshold then keeps both at 0."
+    if abs(x - grad0.min()) <= 0.01:
+        return False, "that is w₂'s gradient at 0; w₁'s is larger, and both must stay at 0."
+    if abs(x - grad0.max() / 2) <= 0.01:
+        return False, "L = dᵀAd has gradient 2Ad: don't forget the factor 2."
+    if x > grad0.max():
+        return False, "(0, 0) is already the solution at a smaller λ: look for the smallest."
+    return False, "below that λ the gradient step from (0, 0) leaves the dead zone [-ηλ, ηλ]."
 
 
 # --- lesson 07: dropout ------------------------------------------------------------------
@@ -405,14 +415,15 @@ def _soft_threshold(answer: Any) -> tuple[bool, str]:
 
 @exercise("7.1")
 def _inference_scale(answer: Any) -> tuple[bool, str]:
-    q = 0.8
+    p_drop = 0.35
+    q = 1 - p_drop
     x = _number(answer)
     if _close(x, q):
-        return True, "inference then matches the expected input seen in training."
+        return True, "q = 1 - p: inference then matches the expected input seen in training."
     if _close(x, 1 / q):
         return False, "1/q is inverted dropout's training scale; the lecture scales at inference."
-    if _close(x, 1 - q):
-        return False, "1 - q is the drop probability; the expected kept fraction is q."
+    if _close(x, p_drop) or _close(x, 1 / p_drop):
+        return False, "0.35 is the drop probability; the expected kept fraction is q = 1 - p."
     return False, "match the expected training input: E[m·a] for m ~ Bernoulli(q)."
 
 
@@ -456,29 +467,38 @@ def _inverted_dropout(answer: Any) -> tuple[bool, str]:
 
 @exercise("8.1")
 def _normalised(answer: Any) -> tuple[bool, str]:
-    batch = np.array([1.0, 2.0, 3.0, 6.0])
+    batch, sample = np.array([2.0, 4.0, 4.0, 10.0]), 10.0
     x = _number(answer)
-    want = (6.0 - batch.mean()) / batch.std()
+    want = (sample - batch.mean()) / batch.std()
     if _close(x, want, rel=1e-4):
         return True, "(x - μ)/σ with the batch's own mean and (biased) variance."
-    if _close(x, (6.0 - batch.mean()) / batch.std(ddof=1), rel=1e-4):
+    if _close(x, (sample - batch.mean()) / batch.std(ddof=1), rel=1e-4):
         return False, "batch norm divides the squared deviations by m, not m - 1, in training."
-    if _close(x, (6.0 - batch.mean()) / batch.var(), rel=1e-4):
+    if _close(x, (sample - batch.mean()) / batch.var(), rel=1e-4):
         return False, "divide by the standard deviation √σ², not the variance."
     return False, "μ = mean of the batch, σ² = mean squared deviation, x̂ = (x - μ)/√σ²."
 
 
 @exercise("8.2")
 def _running_mean(answer: Any) -> tuple[bool, str]:
-    momentum, start, batch_mean = 0.1, 0.0, 3.0
+    momentum, batch_means = 0.1, (4.0, 2.0)
     x = _number(answer)
-    if _close(x, (1 - momentum) * start + momentum * batch_mean):
+
+    def run(weight_new: float) -> float:
+        running = 0.0
+        for mean in batch_means:
+            running = (1 - weight_new) * running + weight_new * mean
+        return running
+
+    if _close(x, run(momentum)):
         return True, "the running mean moves a fraction (momentum) of the way per batch."
-    if _close(x, batch_mean):
+    if _close(x, float(np.mean(batch_means))) or _close(x, batch_means[-1]):
         return False, "the running mean moves only a fraction (momentum) towards the batch mean."
-    if _close(x, momentum * start + (1 - momentum) * batch_mean):
+    if _close(x, run(1 - momentum)):
         return False, "momentum 0.1 is the weight of the new batch (PyTorch's convention)."
-    return False, "running ← (1 - momentum)·running + momentum·batch mean, from 0."
+    if _close(x, momentum * batch_means[-1]) or _close(x, momentum * sum(batch_means)):
+        return False, "apply the update once per batch, in order: the first batch's share decays."
+    return False, "running ← (1 - momentum)·running + momentum·batch mean, from 0, per batch."
 
 
 @exercise("8.3")
