@@ -137,9 +137,13 @@ def test_early_stopping_restores_the_best_checkpoint_and_says_so() -> None:
     assert f"restored the best checkpoint, epoch {best_epoch}" in t.message
     from nn import evaluate
 
-    loss, _ = evaluate(t.model, t.x_val.tolist(), t.y_val, t.loss_name)
+    loss, acc = evaluate(t.model, t.x_val.tolist(), t.y_val, t.loss_name)
     assert loss == pytest.approx(best_loss, abs=1e-12)
     assert min(t.val_loss) == pytest.approx(best_loss, abs=1e-12)
+    # the page is told the restored model's numbers, not the last epoch's
+    restored = t.snapshot()["restored"]
+    assert restored["epoch"] == best_epoch and restored["val_loss"] == pytest.approx(loss)
+    assert restored["val_acc"] == pytest.approx(acc) and t.val_loss[-1] != restored["val_loss"]
 
 
 def test_decoupled_weight_decay_with_adam_is_torch_adamw() -> None:
@@ -528,6 +532,15 @@ def test_early_stopping_says_so_in_the_page(tab: Any) -> None:
     assert "early stopping" in message and "restored the best checkpoint" in message
     best = page.evaluate("window.playground.state.best_epoch")
     assert f"epoch {best}" in message and page.locator("#best-epoch").count() == 1
+    # the status line shows the restored model's validation numbers, not the last epoch's
+    state = page.evaluate("window.playground.state")
+    status = page.inner_text("#status")
+    r = state["restored"]
+    assert r["epoch"] == best and f"restored epoch {best}: val loss" in status
+    shown, last = (
+        page.evaluate(f"Number({v}).toPrecision(4)") for v in (r["val_loss"], state["val_loss"][-1])
+    )
+    assert f"val loss {shown}" in status and f"val loss {last}" not in status
 
 
 def test_two_tabs_train_independently(tab: Any, server: Playground) -> None:

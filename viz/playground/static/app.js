@@ -210,11 +210,16 @@ function fillForm(s, force) {
 function draw() {
   const s = state;
   const last = (xs) => (xs.length ? xs[xs.length - 1] : null);
-  const acc = last(s.val_acc);
+  // after early stopping the model in use is the restored checkpoint: show its numbers
+  const r = s.restored;
+  const acc = r ? r.val_acc : last(s.val_acc);
+  const val = r
+    ? ` · restored epoch ${r.epoch}: val loss ${fmt(r.val_loss)}`
+    : ` · val loss ${fmt(last(s.val_loss))}` + (s.best_epoch ? ` (best: epoch ${s.best_epoch})` : "");
   const fps = s.perf.frame_ms > 0 ? 1000 / s.perf.frame_ms : 0;
   $("status").textContent =
     `epoch ${s.epoch} · step ${s.step} · lr ${fmt(s.lr, 3)} · train loss ${fmt(last(s.train_loss))}` +
-    ` · val loss ${fmt(last(s.val_loss))}` + (s.best_epoch ? ` (best: epoch ${s.best_epoch})` : "") + (acc === null || acc === undefined ? "" : ` · val acc ${fmt(acc, 3)}`) +
+    val + (acc === null || acc === undefined ? "" : ` · val acc ${fmt(acc, 3)}`) +
     ` · ${s.perf.steps_per_s.toFixed(1)} steps/s · boundary frame ${s.perf.frame_ms.toFixed(1)} ms (${fps.toFixed(0)} frames/s)` +
     (s.running ? " · training" : " · paused");
   $("status").dataset.epoch = s.epoch;
