@@ -481,6 +481,14 @@ def test_preset_sets_its_knobs_and_zero_init_stays_at_ln2(tab: Any) -> None:
     state = page.evaluate("window.playground.state")
     assert all(w == 0 for w in np.ravel(state["net"]["weights"][0]))
     assert abs(state["train_loss"][-1] - math.log(2)) < 0.01
+    # ‖w‖ = 0: the update/weight ratio is undefined (null), and the chart says so
+    ratios = state["ratios"]
+    undefined = [k for k, v in ratios.items() if v and v[-1] is None]
+    assert undefined and "press play" not in page.text_content("#ratios")
+    assert "ratio undefined" in page.text_content("#ratios")
+    largest = max(abs(w) for m in state["net"]["weights"] for w in np.ravel(m))
+    shown = page.text_content("#net").split("largest |w| = ")[1]
+    assert largest == 0 and shown == "0"  # not the 1e-9 that only scales the lines
 
 
 def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playground) -> None:

@@ -231,6 +231,7 @@ class Trainer:
             new = np.array([[w.data for w in row] for row in m.weight])
             w0 = np.array(old)
             norm = float(np.sqrt((w0 * w0).sum()))
+            # ‖w‖ = 0 (zero init): undefined, kept as inf; the frame sends null, the chart says so
             hist.append(float(np.sqrt(((new - w0) ** 2).sum())) / norm if norm else math.inf)
         self.step_count += 1
         self.epoch_sum += data_loss.data * len(idx)

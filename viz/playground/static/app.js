@@ -350,6 +350,7 @@ function chart(svg, series, opts) {
     el("line", { x1: L, y1: y, x2: W - R, y2: y, stroke: "#6b7280", "stroke-dasharray": "4 3" }, svg);
     text(svg, W - R - 2, y - 3, opts.guideLabel, { "text-anchor": "end", fill: "#374151" });
   }
+  if (opts.note) text(svg, W - R, T + 10, opts.note, { "text-anchor": "end", fill: "#b91c1c" });
   if (opts.marker !== undefined && opts.marker !== null) {
     const x = X(opts.marker);
     el("line", { x1: x, y1: T, x2: x, y2: H - B, stroke: "#10b981", "stroke-dasharray": "3 2", id: opts.markerId || "" }, svg);
@@ -377,7 +378,14 @@ function drawLoss(s) {
 
 function drawRatios(s) {
   const series = Object.entries(s.ratios).map(([name, v], k) => ({ values: v, colour: LAYER_COLOURS[k % LAYER_COLOURS.length], label: name }));
-  chart($("ratios"), series, { log: true, guide: 1e-3, guideLabel: "1e-3", ymin: -6, ymax: 0, xlabel: "recent steps" });
+  // a ratio of a layer whose weights are all 0 is ‖Δw‖/0: the server sends null for it
+  const steps = series.some((v) => v.values.length);
+  const undef = series.filter((v) => v.values.length && v.values[v.values.length - 1] === null).map((v) => v.label);
+  chart($("ratios"), series, {
+    log: true, guide: 1e-3, guideLabel: "1e-3", ymin: -6, ymax: 0, xlabel: "recent steps",
+    empty: steps ? "‖w‖ = 0: update/weight ratio undefined" : undefined,
+    note: undef.length && undef.length < series.length ? `‖w‖ = 0: ratio undefined for ${undef.join(", ")}` : "",
+  });
 }
 
 function drawNet(s) {
@@ -388,13 +396,14 @@ function drawNet(s) {
   const pos = sizes.map((n, l) => Array.from({ length: n }, (_, i) => [
     20 + ((W - 40) * l) / (sizes.length - 1), H / 2 + (i - (n - 1) / 2) * Math.min(15, (H - 20) / n),
   ]));
-  const maxW = Math.max(1e-9, ...s.net.weights.flat(2).map(Math.abs));
+  const largest = Math.max(0, ...s.net.weights.flat(2).map(Math.abs));
+  const maxW = Math.max(1e-9, largest); // only to scale the lines: all-zero weights stay thin
   s.net.weights.forEach((m, l) => m.forEach((row, j) => row.forEach((w, i) => {
     const [x1, y1] = pos[l][i], [x2, y2] = pos[l + 1][j];
     el("line", { x1, y1, x2, y2, stroke: w >= 0 ? "#2563eb" : "#f97316", "stroke-width": 0.2 + (3 * Math.abs(w)) / maxW, "stroke-opacity": 0.25 + (0.7 * Math.abs(w)) / maxW }, svg);
   })));
   pos.forEach((layer) => layer.forEach(([cx, cy]) => el("circle", { cx, cy, r: 4, fill: "#fff", stroke: "#111827" }, svg)));
-  text(svg, 2, H - 2, `largest |w| = ${fmt(maxW, 3)}`);
+  text(svg, 2, H - 2, `largest |w| = ${largest === 0 ? "0" : fmt(largest, 3)}`);
 }
 
 function drawHists(s) {
