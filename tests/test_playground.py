@@ -549,6 +549,13 @@ def test_early_stopping_says_so_in_the_page(tab: Any) -> None:
         page.evaluate(f"Number({v}).toPrecision(4)") for v in (r["val_loss"], state["val_loss"][-1])
     )
     assert f"val loss {shown}" in status and f"val loss {last}" not in status
+    # the "best epoch N" label lies inside the loss chart, not clipped at its right edge
+    box = page.evaluate(
+        "(() => { const b = document.getElementById('best-epoch-label').getBBox();"
+        " return [b.x, b.x + b.width, +document.getElementById('loss').getAttribute('width')]; })()"
+    )
+    assert page.text_content("#best-epoch-label") == f"best epoch {best}"
+    assert 0 <= box[0] < box[1] <= box[2]
 
 
 def test_two_tabs_train_independently(tab: Any, server: Playground) -> None:

@@ -354,7 +354,12 @@ function chart(svg, series, opts) {
   if (opts.marker !== undefined && opts.marker !== null) {
     const x = X(opts.marker);
     el("line", { x1: x, y1: T, x2: x, y2: H - B, stroke: "#10b981", "stroke-dasharray": "3 2", id: opts.markerId || "" }, svg);
-    text(svg, Math.min(x + 3, W - 70), T + 10, opts.markerLabel, { fill: "#047857" });
+    // right of the line in the chart's left half, left of it (anchored at its end) in the
+    // right half: the label stays inside the chart whatever its length
+    const right = x < (L + W - R) / 2;
+    text(svg, right ? x + 3 : x - 3, T + 10, opts.markerLabel, {
+      fill: "#047857", "text-anchor": right ? "start" : "end", id: opts.markerId ? opts.markerId + "-label" : "",
+    });
   }
   series.forEach((s, k) => {
     const pts = s.values.map((v, i) => (v === null || !isFinite(v) || (opts.log && v <= 0) ? null : `${X(i)},${Y(v)}`)).filter(Boolean);
