@@ -501,6 +501,9 @@ def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playgroun
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#backprop:not([hidden])")
     assert "train sample 7" in page.inner_text("#bp-title")
+    # the graph is built on an eval-mode copy (backprop.sample_loss), and the panel says so
+    assert page.is_visible("#bp-mode") and "evaluation mode" in page.inner_text("#bp-mode")
+    assert "running batch-norm statistics, no dropout" in page.inner_text("#bp-mode")
     total = int(page.inner_text("#bp-counter").split("/")[1])
     captions = set()
     for k in range(1, 4):
