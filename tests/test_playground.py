@@ -257,9 +257,21 @@ def test_backprop_steps_end_with_backwards_gradients(changes: dict) -> None:
     assert [w["grad"] for w in g["grads"]] == g["backward_grads"]
     assert g["loss"] == pytest.approx(loss.data, rel=1e-12)
     assert len(g["steps"]) == sum(n["kind"] == "interior" for n in g["nodes"])
-    assert {"Layer 0 unit 0", "loss"} <= {b["name"] for b in g["boxes"]}
+    assert {"layers.0 unit 0", "loss"} <= {b["name"] for b in g["boxes"]}
     if t.settings["batchnorm"]:
-        assert "BatchNorm1d 1 unit 2" in {b["name"] for b in g["boxes"]}
+        assert "layers.1 unit 2" in {b["name"] for b in g["boxes"]}
+    # one naming: each parameter's node and table row carry its state_dict name, indices
+    # in brackets (layers.0.weight[2][1] for layers.0.weight.2.1)
+    params = {n["label"] for n in g["nodes"] if n["kind"] == "param"}
+    for w in g["grads"]:
+        assert w["label"] in params
+        assert re.sub(r"\[(\d+)\]", r".\1", w["label"]) == w["name"]
+        assert re.fullmatch(r"[a-z_.\d]+(\[\d+\])+", w["label"]) and "[" not in w["name"]
+    # a box is named by its module's path, which prefixes its parameters' names
+    prefixes = {b["name"].split(" unit ")[0] for b in g["boxes"] if b["name"] != "loss"}
+    assert prefixes <= {w["name"].rsplit(".", 2)[0] for w in g["grads"]} | {
+        f"layers.{i}" for i in range(len(t.model.layers))
+    }
 
 
 # --- the server --------------------------------------------------------------------------
@@ -526,6 +538,10 @@ def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playgroun
     loss, _, params = bp.sample_loss(t.model, t.x_train[7].tolist(), t.y_train[7], t.loss_name)
     loss.backward()
     assert shown == {n: p.grad for n, p in params}
+    # the table's names are the graph's: the state_dict name with its indices in brackets
+    for r in page.locator("#grads tbody tr").all():
+        label = r.locator("td").first.inner_text()
+        assert re.sub(r"\[(\d+)\]", r".\1", label) == r.get_attribute("data-name")
     page.click("#bp-open")  # every module box opened: every node drawn
     assert page.locator("#bp-svg g.item").count() == int(
         re.search(r"(\d+) nodes", page.inner_text("#bp-title")).group(1)
@@ -614,10 +630,10 @@ def test_screenshot_for_the_readme(tab: Any, server: Playground, tmp_path: Path)
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#backprop:not([hidden])")
     # open the output unit into its elementary nodes and close it again: one box
-    unit = page.locator("#bp-svg g.item:has-text('Layer 2 unit 0')")
+    unit = page.locator("#bp-svg g.item:has-text('layers.2 unit 0')")
     unit.click()
     assert unit.count() == 0 and page.locator("#bp-svg g.item:has-text('add')").count() > 10
-    page.click("#bp-svg g.item:has-text('b2[0]')")  # any node of the open unit closes it
+    page.click("#bp-svg g.item:has-text('layers.2.bias[0]')")  # any node of the open unit closes it
     assert unit.count() == 1
     page.evaluate(
         "const s = document.getElementById('bp-slider');"

@@ -477,7 +477,7 @@ function layoutGraph() {
   const used = [...new Set([...items.values()].map((it) => it.col))].sort((a, b) => a - b);
   const byCol = used.map((c) => [...items.values()].filter((it) => it.col === c).sort((a, b) => a.order - b.order));
   const tallest = Math.max(...byCol.map((c) => c.length));
-  const CW = 150, RH = 46, BW = 124, BH = 36;
+  const CW = 166, RH = 46, BW = 140, BH = 36; // wide enough for 'layers.10.weight[15][15]'
   svg.setAttribute("width", used.length * CW + 20);
   svg.setAttribute("height", tallest * RH + 20);
   byCol.forEach((list, ci) => list.forEach((it, k) => {
@@ -502,7 +502,8 @@ function layoutGraph() {
     it.rect = el("rect", { x: it.x, y: it.y, width: BW, height: BH, rx: isBox ? 6 : 2, fill, stroke: isBox ? "#7c3aed" : "#6b7280" }, group);
     it.fill = fill;
     const title = isBox ? g.boxes[+it.key.slice(1)].name : node.label || node.op || node.kind;
-    text(group, it.x + 4, it.y + 13, title.length > 22 ? title.slice(0, 21) + "…" : title, { "font-weight": isBox ? "bold" : "normal" });
+    el("title", {}, group).textContent = title; // the whole name on hover
+    text(group, it.x + 4, it.y + 13, title.length > 26 ? title.slice(0, 25) + "…" : title, { "font-weight": isBox ? "bold" : "normal" });
     it.value = text(group, it.x + 4, it.y + 29, "");
     it.node = v;
     group.addEventListener("click", () => {
@@ -563,7 +564,7 @@ function showFrame(k) {
     g.grads.forEach((w) => {
       const tr = tbody.insertRow();
       tr.dataset.name = w.name;
-      for (let c = 0; c < 4; c++) tr.insertCell();
+      for (let c = 0; c < 3; c++) tr.insertCell();
     });
     tbody.dataset.built = String(g.nodes.length) + g.loss;
   }
@@ -572,10 +573,9 @@ function showFrame(k) {
     const w = g.grads[i], v = paramIds.get(w.label);
     const value = v === undefined ? 0 : grad[v];
     tr.dataset.grad = String(value);
-    tr.cells[0].textContent = w.label;
-    tr.cells[1].textContent = w.name;
-    tr.cells[2].textContent = v === undefined ? "" : fmt(g.nodes[v].data, 4);
-    tr.cells[3].textContent = value.toPrecision(6);
+    tr.cells[0].textContent = w.label; // the node's name too: one naming in graph and table
+    tr.cells[1].textContent = v === undefined ? "" : fmt(g.nodes[v].data, 4);
+    tr.cells[2].textContent = value.toPrecision(6);
   });
   const end = k === g.steps.length;
   const same = end && g.backward_grads.every((b, i) => String(b) === tbody.rows[i].dataset.grad);
