@@ -146,6 +146,19 @@ def test_early_stopping_restores_the_best_checkpoint_and_says_so() -> None:
     assert restored["val_acc"] == pytest.approx(acc) and t.val_loss[-1] != restored["val_loss"]
 
 
+def test_early_stopping_preset_restores_a_trained_model_then_val_loss_rises() -> None:
+    t = Trainer(config.preset("early stopping"))
+    while not t.finished:
+        t.step()
+    assert t.best is not None and t.restored == t.best[0]
+    best, best_loss, _ = t.best
+    assert best >= 20 and t.step_count >= 100  # not a barely trained model
+    assert best_loss < 0.7 * t.val_loss[0] and t.best_acc is not None and t.best_acc >= 0.85
+    # afterwards it overfits: validation loss climbs while training loss keeps falling
+    assert max(t.val_loss[best:]) > 1.2 * best_loss
+    assert t.train_loss[-1] < t.train_loss[best - 1]
+
+
 def test_decoupled_weight_decay_with_adam_is_torch_adamw() -> None:
     import torch
 
