@@ -137,9 +137,26 @@ def test_early_stopping_restores_the_best_checkpoint_and_says_so() -> None:
     assert f"restored the best checkpoint, epoch {best_epoch}" in t.message
     from nn import evaluate
 
-    loss, _ = evaluate(t.model, t.x_val.tolist(), t.y_val, t.loss_name)
+    loss, acc = evaluate(t.model, t.x_val.tolist(), t.y_val, t.loss_name)
     assert loss == pytest.approx(best_loss, abs=1e-12)
     assert min(t.val_loss) == pytest.approx(best_loss, abs=1e-12)
+    # the page is told the restored model's numbers, not the last epoch's
+    restored = t.snapshot()["restored"]
+    assert restored["epoch"] == best_epoch and restored["val_loss"] == pytest.approx(loss)
+    assert restored["val_acc"] == pytest.approx(acc) and t.val_loss[-1] != restored["val_loss"]
+
+
+def test_early_stopping_preset_restores_a_trained_model_then_val_loss_rises() -> None:
+    t = Trainer(config.preset("early stopping"))
+    while not t.finished:
+        t.step()
+    assert t.best is not None and t.restored == t.best[0]
+    best, best_loss, _ = t.best
+    assert best >= 20 and t.step_count >= 100  # not a barely trained model
+    assert best_loss < 0.7 * t.val_loss[0] and t.best_acc is not None and t.best_acc >= 0.85
+    # afterwards it overfits: validation loss climbs while training loss keeps falling
+    assert max(t.val_loss[best:]) > 1.2 * best_loss
+    assert t.train_loss[-1] < t.train_loss[best - 1]
 
 
 def test_decoupled_weight_decay_with_adam_is_torch_adamw() -> None:
@@ -253,9 +270,21 @@ def test_backprop_steps_end_with_backwards_gradients(changes: dict) -> None:
     assert [w["grad"] for w in g["grads"]] == g["backward_grads"]
     assert g["loss"] == pytest.approx(loss.data, rel=1e-12)
     assert len(g["steps"]) == sum(n["kind"] == "interior" for n in g["nodes"])
-    assert {"Layer 0 unit 0", "loss"} <= {b["name"] for b in g["boxes"]}
+    assert {"layers.0 unit 0", "loss"} <= {b["name"] for b in g["boxes"]}
     if t.settings["batchnorm"]:
-        assert "BatchNorm1d 1 unit 2" in {b["name"] for b in g["boxes"]}
+        assert "layers.1 unit 2" in {b["name"] for b in g["boxes"]}
+    # one naming: each parameter's node and table row carry its state_dict name, indices
+    # in brackets (layers.0.weight[2][1] for layers.0.weight.2.1)
+    params = {n["label"] for n in g["nodes"] if n["kind"] == "param"}
+    for w in g["grads"]:
+        assert w["label"] in params
+        assert re.sub(r"\[(\d+)\]", r".\1", w["label"]) == w["name"]
+        assert re.fullmatch(r"[a-z_.\d]+(\[\d+\])+", w["label"]) and "[" not in w["name"]
+    # a box is named by its module's path, which prefixes its parameters' names
+    prefixes = {b["name"].split(" unit ")[0] for b in g["boxes"] if b["name"] != "loss"}
+    assert prefixes <= {w["name"].rsplit(".", 2)[0] for w in g["grads"]} | {
+        f"layers.{i}" for i in range(len(t.model.layers))
+    }
 
 
 # --- the server --------------------------------------------------------------------------
@@ -477,6 +506,14 @@ def test_preset_sets_its_knobs_and_zero_init_stays_at_ln2(tab: Any) -> None:
     state = page.evaluate("window.playground.state")
     assert all(w == 0 for w in np.ravel(state["net"]["weights"][0]))
     assert abs(state["train_loss"][-1] - math.log(2)) < 0.01
+    # ‖w‖ = 0: the update/weight ratio is undefined (null), and the chart says so
+    ratios = state["ratios"]
+    undefined = [k for k, v in ratios.items() if v and v[-1] is None]
+    assert undefined and "press play" not in page.text_content("#ratios")
+    assert "ratio undefined" in page.text_content("#ratios")
+    largest = max(abs(w) for m in state["net"]["weights"] for w in np.ravel(m))
+    shown = page.text_content("#net").split("largest |w| = ")[1]
+    assert largest == 0 and shown == "0"  # not the 1e-9 that only scales the lines
 
 
 def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playground) -> None:
@@ -489,6 +526,9 @@ def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playgroun
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#backprop:not([hidden])")
     assert "train sample 7" in page.inner_text("#bp-title")
+    # the graph is built on an eval-mode copy (backprop.sample_loss), and the panel says so
+    assert page.is_visible("#bp-mode") and "evaluation mode" in page.inner_text("#bp-mode")
+    assert "running batch-norm statistics, no dropout" in page.inner_text("#bp-mode")
     total = int(page.inner_text("#bp-counter").split("/")[1])
     captions = set()
     for k in range(1, 4):
@@ -511,6 +551,10 @@ def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playgroun
     loss, _, params = bp.sample_loss(t.model, t.x_train[7].tolist(), t.y_train[7], t.loss_name)
     loss.backward()
     assert shown == {n: p.grad for n, p in params}
+    # the table's names are the graph's: the state_dict name with its indices in brackets
+    for r in page.locator("#grads tbody tr").all():
+        label = r.locator("td").first.inner_text()
+        assert re.sub(r"\[(\d+)\]", r".\1", label) == r.get_attribute("data-name")
     page.click("#bp-open")  # every module box opened: every node drawn
     assert page.locator("#bp-svg g.item").count() == int(
         re.search(r"(\d+) nodes", page.inner_text("#bp-title")).group(1)
@@ -528,6 +572,22 @@ def test_early_stopping_says_so_in_the_page(tab: Any) -> None:
     assert "early stopping" in message and "restored the best checkpoint" in message
     best = page.evaluate("window.playground.state.best_epoch")
     assert f"epoch {best}" in message and page.locator("#best-epoch").count() == 1
+    # the status line shows the restored model's validation numbers, not the last epoch's
+    state = page.evaluate("window.playground.state")
+    status = page.inner_text("#status")
+    r = state["restored"]
+    assert r["epoch"] == best and f"restored epoch {best}: val loss" in status
+    shown, last = (
+        page.evaluate(f"Number({v}).toPrecision(4)") for v in (r["val_loss"], state["val_loss"][-1])
+    )
+    assert f"val loss {shown}" in status and f"val loss {last}" not in status
+    # the "best epoch N" label lies inside the loss chart, not clipped at its right edge
+    box = page.evaluate(
+        "(() => { const b = document.getElementById('best-epoch-label').getBBox();"
+        " return [b.x, b.x + b.width, +document.getElementById('loss').getAttribute('width')]; })()"
+    )
+    assert page.text_content("#best-epoch-label") == f"best epoch {best}"
+    assert 0 <= box[0] < box[1] <= box[2]
 
 
 def test_two_tabs_train_independently(tab: Any, server: Playground) -> None:
@@ -583,10 +643,10 @@ def test_screenshot_for_the_readme(tab: Any, server: Playground, tmp_path: Path)
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_selector("#backprop:not([hidden])")
     # open the output unit into its elementary nodes and close it again: one box
-    unit = page.locator("#bp-svg g.item:has-text('Layer 2 unit 0')")
+    unit = page.locator("#bp-svg g.item:has-text('layers.2 unit 0')")
     unit.click()
     assert unit.count() == 0 and page.locator("#bp-svg g.item:has-text('add')").count() > 10
-    page.click("#bp-svg g.item:has-text('b2[0]')")  # any node of the open unit closes it
+    page.click("#bp-svg g.item:has-text('layers.2.bias[0]')")  # any node of the open unit closes it
     assert unit.count() == 1
     page.evaluate(
         "const s = document.getElementById('bp-slider');"

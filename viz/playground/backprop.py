@@ -7,7 +7,8 @@ what the current model predicts for it. Each node belongs to the module that mad
 (a unit of a layer, a batch-norm feature, the loss), which the page draws as one box
 until it is opened. The steps come from `Value.backward_steps()` with the stepper's own
 captions; consuming them leaves exactly the gradients `backward()` leaves, and the
-parameters' gradients at the end are listed under their `state_dict` names.
+parameters' gradients at the end are listed under their `state_dict` names, which also
+name the nodes (`layers.0.weight[2][1]`) and the boxes (`layers.0 unit 2`).
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ from viz.stepper import node_names, start_caption, step_lines
 MAX_NODES = 8000  # a 6 x 16 network's graph for one sample has about 5000 nodes
 
 
-def _short(name: str, layers: list[Module]) -> str:
-    """'layers.3.weight.2.1' -> 'W3[2,1]', 'layers.3.bias.0' -> 'b3[0]'; batch norm's
-    'layers.1.weight.0' -> 'γ1[0]'."""
+def _label(name: str) -> str:
+    """A state_dict name written with its indices in brackets, the one naming the page
+    uses for parameters and modules: 'layers.3.weight.2.1' -> 'layers.3.weight[2][1]',
+    'layers.3.bias.0' -> 'layers.3.bias[0]' (batch norm's γ and β are its weight and bias)."""
     parts = name.split(".")
-    if len(parts) < 4 or parts[0] != "layers" or not parts[1].isdigit():
-        return name
-    symbols = ("W", "b") if isinstance(layers[int(parts[1])], Layer) else ("γ", "β")
-    kind = dict(zip(("weight", "bias"), symbols)).get(parts[2], parts[2])
-    return f"{kind}{parts[1]}[{','.join(parts[3:])}]"
+    k = len(parts)
+    while k > 1 and parts[k - 1].isdigit():  # the trailing parts index into the tensor
+        k -= 1
+    return ".".join(parts[:k]) + "".join(f"[{i}]" for i in parts[k:])
 
 
 def sample_loss(
@@ -40,7 +41,7 @@ def sample_loss(
 ) -> tuple[Value, list[tuple[str, Value, list[Value]]], list[tuple[str, Value]]]:
     """(loss, modules, parameters) of one sample through an unfused, eval-mode copy of
     `model`. modules: (name, output node, inputs) per unit; parameters: (state_dict
-    name, leaf) of the copy, labelled with short names."""
+    name, leaf) of the copy, labelled with the same name, indices in brackets."""
     net = copy.deepcopy(model)
     net.eval()
     net.zero_grad()  # the copy would carry the last training step's gradients
@@ -49,15 +50,15 @@ def sample_loss(
             m.fused = False
     params = list(net.named_parameters())
     for name, p in params:
-        p.label = _short(name, net.layers)  # type: ignore[attr-defined]
+        p.label = _label(name)  # type: ignore[attr-defined]
     inputs = [Value(float(v), label=f"x{i}") for i, v in enumerate(x)]
     batch: list[list[Any]] = [inputs]
     modules = []
     for li, m in enumerate(net.layers):  # type: ignore[attr-defined]
         out = m.forward(batch)
-        kind = type(m).__name__
+        # named by the module's state_dict path: unit j of layers.li owns layers.li.weight[j]
         # a unit whose output is its input (inverted dropout at inference) has no nodes
-        modules += [(f"{kind} {li} unit {j}", v, list(batch[0])) for j, v in enumerate(out[0])]
+        modules += [(f"layers.{li} unit {j}", v, list(batch[0])) for j, v in enumerate(out[0])]
         batch = out
     target = y if loss == "mse" else int(y)
     total = loss_function(loss)(batch, [target])

@@ -212,12 +212,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "turn batch norm off and the same rate gets stuck",
     },
     "early stopping": {
+        # a small data set and a big network overfit, but slowly enough (lr 0.005) that the
+        # best checkpoint is a trained model (epoch 35 of seed 0, val acc 0.9) and the
+        # validation loss then visibly climbs while the training loss keeps falling
         "samples": 80,
-        "noise": 0.4,
+        "noise": 0.3,
         "val_split": 0.5,
         "hidden": "16,16,16",
         "optimizer": "adam",
-        "lr": 0.02,
+        "lr": 0.005,
         "patience": 30,
         "help": "training stops once the validation loss has not improved for 30 epochs, "
         "and the best checkpoint is restored",

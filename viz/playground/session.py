@@ -173,6 +173,8 @@ class Trainer:
         self.ratios: list[deque[float]] = [deque(maxlen=RATIO_WINDOW) for _ in self.layers]
         self.epoch_sum = self.epoch_n = 0.0
         self.best: tuple[int, float, dict[str, Any]] | None = None  # (epoch, val loss, state)
+        self.best_acc: float | None = None  # the best checkpoint's validation accuracy
+        self.restored: int | None = None  # the epoch whose checkpoint early stopping restored
         self.bad_epochs = 0
         self.finished = False
         self.message = ""
@@ -229,6 +231,7 @@ class Trainer:
             new = np.array([[w.data for w in row] for row in m.weight])
             w0 = np.array(old)
             norm = float(np.sqrt((w0 * w0).sum()))
+            # ‖w‖ = 0 (zero init): undefined, kept as inf; the frame sends null, the chart says so
             hist.append(float(np.sqrt(((new - w0) ** 2).sum())) / norm if norm else math.inf)
         self.step_count += 1
         self.epoch_sum += data_loss.data * len(idx)
@@ -252,12 +255,14 @@ class Trainer:
             return
         if self.best is None or vl < self.best[1]:
             self.best = (self.epoch, vl, copy.deepcopy(self.model.state_dict()))
+            self.best_acc = va
             self.bad_epochs = 0
         else:
             self.bad_epochs += 1
         if s["patience"] and self.bad_epochs >= s["patience"]:
             best_epoch, best_loss, state = self.best
             self.model.load_state_dict(state)
+            self.restored = best_epoch
             self.finished = True
             self.message = (
                 f"early stopping: no better validation loss for {s['patience']} epochs; "
@@ -305,6 +310,10 @@ class Trainer:
             "val_loss": self.val_loss,
             "val_acc": self.val_acc,
             "best_epoch": best,
+            # the model now in use is the restored checkpoint, not the last epoch's
+            "restored": None
+            if self.restored is None or self.best is None
+            else {"epoch": self.restored, "val_loss": self.best[1], "val_acc": self.best_acc},
             "ratios": dict(zip(names, [list(h) for h in self.ratios])),
             "points": self.points(),
             **self.picture(),

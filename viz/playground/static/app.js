@@ -210,11 +210,16 @@ function fillForm(s, force) {
 function draw() {
   const s = state;
   const last = (xs) => (xs.length ? xs[xs.length - 1] : null);
-  const acc = last(s.val_acc);
+  // after early stopping the model in use is the restored checkpoint: show its numbers
+  const r = s.restored;
+  const acc = r ? r.val_acc : last(s.val_acc);
+  const val = r
+    ? ` · restored epoch ${r.epoch}: val loss ${fmt(r.val_loss)}`
+    : ` · val loss ${fmt(last(s.val_loss))}` + (s.best_epoch ? ` (best: epoch ${s.best_epoch})` : "");
   const fps = s.perf.frame_ms > 0 ? 1000 / s.perf.frame_ms : 0;
   $("status").textContent =
     `epoch ${s.epoch} · step ${s.step} · lr ${fmt(s.lr, 3)} · train loss ${fmt(last(s.train_loss))}` +
-    ` · val loss ${fmt(last(s.val_loss))}` + (s.best_epoch ? ` (best: epoch ${s.best_epoch})` : "") + (acc === null || acc === undefined ? "" : ` · val acc ${fmt(acc, 3)}`) +
+    val + (acc === null || acc === undefined ? "" : ` · val acc ${fmt(acc, 3)}`) +
     ` · ${s.perf.steps_per_s.toFixed(1)} steps/s · boundary frame ${s.perf.frame_ms.toFixed(1)} ms (${fps.toFixed(0)} frames/s)` +
     (s.running ? " · training" : " · paused");
   $("status").dataset.epoch = s.epoch;
@@ -345,10 +350,16 @@ function chart(svg, series, opts) {
     el("line", { x1: L, y1: y, x2: W - R, y2: y, stroke: "#6b7280", "stroke-dasharray": "4 3" }, svg);
     text(svg, W - R - 2, y - 3, opts.guideLabel, { "text-anchor": "end", fill: "#374151" });
   }
+  if (opts.note) text(svg, W - R, T + 10, opts.note, { "text-anchor": "end", fill: "#b91c1c" });
   if (opts.marker !== undefined && opts.marker !== null) {
     const x = X(opts.marker);
     el("line", { x1: x, y1: T, x2: x, y2: H - B, stroke: "#10b981", "stroke-dasharray": "3 2", id: opts.markerId || "" }, svg);
-    text(svg, Math.min(x + 3, W - 70), T + 10, opts.markerLabel, { fill: "#047857" });
+    // right of the line in the chart's left half, left of it (anchored at its end) in the
+    // right half: the label stays inside the chart whatever its length
+    const right = x < (L + W - R) / 2;
+    text(svg, right ? x + 3 : x - 3, T + 10, opts.markerLabel, {
+      fill: "#047857", "text-anchor": right ? "start" : "end", id: opts.markerId ? opts.markerId + "-label" : "",
+    });
   }
   series.forEach((s, k) => {
     const pts = s.values.map((v, i) => (v === null || !isFinite(v) || (opts.log && v <= 0) ? null : `${X(i)},${Y(v)}`)).filter(Boolean);
@@ -372,7 +383,14 @@ function drawLoss(s) {
 
 function drawRatios(s) {
   const series = Object.entries(s.ratios).map(([name, v], k) => ({ values: v, colour: LAYER_COLOURS[k % LAYER_COLOURS.length], label: name }));
-  chart($("ratios"), series, { log: true, guide: 1e-3, guideLabel: "1e-3", ymin: -6, ymax: 0, xlabel: "recent steps" });
+  // a ratio of a layer whose weights are all 0 is ‖Δw‖/0: the server sends null for it
+  const steps = series.some((v) => v.values.length);
+  const undef = series.filter((v) => v.values.length && v.values[v.values.length - 1] === null).map((v) => v.label);
+  chart($("ratios"), series, {
+    log: true, guide: 1e-3, guideLabel: "1e-3", ymin: -6, ymax: 0, xlabel: "recent steps",
+    empty: steps ? "‖w‖ = 0: update/weight ratio undefined" : undefined,
+    note: undef.length && undef.length < series.length ? `‖w‖ = 0: ratio undefined for ${undef.join(", ")}` : "",
+  });
 }
 
 function drawNet(s) {
@@ -383,13 +401,14 @@ function drawNet(s) {
   const pos = sizes.map((n, l) => Array.from({ length: n }, (_, i) => [
     20 + ((W - 40) * l) / (sizes.length - 1), H / 2 + (i - (n - 1) / 2) * Math.min(15, (H - 20) / n),
   ]));
-  const maxW = Math.max(1e-9, ...s.net.weights.flat(2).map(Math.abs));
+  const largest = Math.max(0, ...s.net.weights.flat(2).map(Math.abs));
+  const maxW = Math.max(1e-9, largest); // only to scale the lines: all-zero weights stay thin
   s.net.weights.forEach((m, l) => m.forEach((row, j) => row.forEach((w, i) => {
     const [x1, y1] = pos[l][i], [x2, y2] = pos[l + 1][j];
     el("line", { x1, y1, x2, y2, stroke: w >= 0 ? "#2563eb" : "#f97316", "stroke-width": 0.2 + (3 * Math.abs(w)) / maxW, "stroke-opacity": 0.25 + (0.7 * Math.abs(w)) / maxW }, svg);
   })));
   pos.forEach((layer) => layer.forEach(([cx, cy]) => el("circle", { cx, cy, r: 4, fill: "#fff", stroke: "#111827" }, svg)));
-  text(svg, 2, H - 2, `largest |w| = ${fmt(maxW, 3)}`);
+  text(svg, 2, H - 2, `largest |w| = ${largest === 0 ? "0" : fmt(largest, 3)}`);
 }
 
 function drawHists(s) {
@@ -458,7 +477,7 @@ function layoutGraph() {
   const used = [...new Set([...items.values()].map((it) => it.col))].sort((a, b) => a - b);
   const byCol = used.map((c) => [...items.values()].filter((it) => it.col === c).sort((a, b) => a.order - b.order));
   const tallest = Math.max(...byCol.map((c) => c.length));
-  const CW = 150, RH = 46, BW = 124, BH = 36;
+  const CW = 166, RH = 46, BW = 140, BH = 36; // wide enough for 'layers.10.weight[15][15]'
   svg.setAttribute("width", used.length * CW + 20);
   svg.setAttribute("height", tallest * RH + 20);
   byCol.forEach((list, ci) => list.forEach((it, k) => {
@@ -483,7 +502,8 @@ function layoutGraph() {
     it.rect = el("rect", { x: it.x, y: it.y, width: BW, height: BH, rx: isBox ? 6 : 2, fill, stroke: isBox ? "#7c3aed" : "#6b7280" }, group);
     it.fill = fill;
     const title = isBox ? g.boxes[+it.key.slice(1)].name : node.label || node.op || node.kind;
-    text(group, it.x + 4, it.y + 13, title.length > 22 ? title.slice(0, 21) + "…" : title, { "font-weight": isBox ? "bold" : "normal" });
+    el("title", {}, group).textContent = title; // the whole name on hover
+    text(group, it.x + 4, it.y + 13, title.length > 26 ? title.slice(0, 25) + "…" : title, { "font-weight": isBox ? "bold" : "normal" });
     it.value = text(group, it.x + 4, it.y + 29, "");
     it.node = v;
     group.addEventListener("click", () => {
@@ -544,7 +564,7 @@ function showFrame(k) {
     g.grads.forEach((w) => {
       const tr = tbody.insertRow();
       tr.dataset.name = w.name;
-      for (let c = 0; c < 4; c++) tr.insertCell();
+      for (let c = 0; c < 3; c++) tr.insertCell();
     });
     tbody.dataset.built = String(g.nodes.length) + g.loss;
   }
@@ -553,10 +573,9 @@ function showFrame(k) {
     const w = g.grads[i], v = paramIds.get(w.label);
     const value = v === undefined ? 0 : grad[v];
     tr.dataset.grad = String(value);
-    tr.cells[0].textContent = w.label;
-    tr.cells[1].textContent = w.name;
-    tr.cells[2].textContent = v === undefined ? "" : fmt(g.nodes[v].data, 4);
-    tr.cells[3].textContent = value.toPrecision(6);
+    tr.cells[0].textContent = w.label; // the node's name too: one naming in graph and table
+    tr.cells[1].textContent = v === undefined ? "" : fmt(g.nodes[v].data, 4);
+    tr.cells[2].textContent = value.toPrecision(6);
   });
   const end = k === g.steps.length;
   const same = end && g.backward_grads.every((b, i) => String(b) === tbody.rows[i].dataset.grad);
