@@ -8,9 +8,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
+NB_STAMP   := $(VENV)/.installed-notebooks
 OUT    ?= out
 PORT   ?= 8000
 LINTED := engine nn viz chainrule tests benchmarks notebooks/*.py docs/make_images.py
+TYPECHECK := build/typecheck
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # (this machine's pip config names local indexes that may be absent: hide that noise only)
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
@@ -37,6 +39,11 @@ $(TEST_STAMP): $(DEMO_STAMP)
 	  assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(TEST_STAMP)
 
+# The course: Jupyter and jupytext only (no torch, no Chromium).
+$(NB_STAMP): $(DEMO_STAMP)
+	$(BIN)/pip install -q -e '.[notebooks]' $(QUIET_PIP)
+	touch $(NB_STAMP)
+
 demo: $(DEMO_STAMP)
 	$(BIN)/chainrule demo --out $(OUT)
 
@@ -47,7 +54,9 @@ playground: $(DEMO_STAMP)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
-	$(BIN)/mypy
+	rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/chainrule
+	for f in chainrule/* engine nn viz; do ln -s "$$PWD/$$f" $(TYPECHECK)/chainrule/; done
+	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p chainrule
 
 test: $(TEST_STAMP) lint
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
@@ -55,12 +64,12 @@ test: $(TEST_STAMP) lint
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.run
 
-notebooks: $(TEST_STAMP)
+notebooks: $(NB_STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 # Build each lesson's notebook from its source notebooks/NN_name.py, run it, save the outputs.
-notebooks-build: $(TEST_STAMP)
+notebooks-build: $(NB_STAMP)
 	$(BIN)/python notebooks/build.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -7,10 +7,10 @@ import math
 from typing import Any
 
 import torch
+from chainrule.nn import MLP, BatchNorm1d
+from chainrule.nn.data import make_moons
 
 from benchmarks.common import best_time, table
-from nn import MLP, BatchNorm1d
-from nn.data import make_moons
 
 N, F = 32, 16
 

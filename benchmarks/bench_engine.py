@@ -10,11 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from chainrule.engine import Value
+from chainrule.engine.backprop import order
 from micrograd.engine import Value as MicroValue
 
 from benchmarks.common import bytes_allocated, table
-from engine import Value
-from engine.backprop import order
 
 # Each op maps values in [-1, 1] into [-1, 1], so a deep graph neither overflows nor
 # vanishes; all of them exist in all three libraries.

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from operator import mul
 from typing import Any
 
+from chainrule.nn import MLP, make_moons
 from micrograd.nn import MLP as MicroMLP
 
 from benchmarks.common import best_time, table
-from nn import MLP, make_moons
 
 X, Y = (a.tolist() for a in make_moons(100, noise=0.1, seed=1))  # plain lists for every side
 YS = [1.0 if t == 1 else -1.0 for t in Y]

@@ -9,9 +9,10 @@ import json
 import os
 from collections.abc import Callable
 
+from chainrule.viz.playground import config
+from chainrule.viz.playground.session import Trainer, _finite
+
 from benchmarks.common import best_time, table
-from viz.playground import config
-from viz.playground.session import Trainer, _finite
 
 SETTINGS = {"samples": "250", "val_split": "0.2", "hidden": "16,16", "dataset": "moons"}
 

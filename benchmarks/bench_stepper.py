@@ -22,11 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from chainrule.engine import Value
+from chainrule.engine.backprop import order
+from chainrule.viz.graph import draw_dot, render
+from chainrule.viz.stepper import stepper_html
+
 from benchmarks.common import table
-from engine import Value
-from engine.backprop import order
-from viz.graph import draw_dot, render
-from viz.stepper import stepper_html
 
 SIZES = (50, 200, 1000)
 FAN_TERMS = (100, 600)

@@ -1,23 +1,39 @@
-"""chainrule, by its distribution's name: a thin re-export of the three packages.
+"""chainrule: a scalar reverse-mode autograd engine, for learning how neural networks learn.
 
-    from chainrule import Value, no_grad
-    model = chainrule.nn.MLP(2, [16, 16, 1])
-    chainrule.viz.draw_dot(loss)
+    from chainrule import Value, MLP, draw_dot      # the short forms
+    from chainrule.engine import Value              # micrograd's `micrograd.engine`
+    from chainrule.nn import MLP, SGD               # micrograd's `micrograd.nn`, torch's names
+    from chainrule.viz import draw_dot              # drawings and plots
 
-`engine`, `nn` and `viz` stay the packages the code lives in; `chainrule.nn` *is* `nn`
-(`import chainrule.nn` works too). The command-line program is `chainrule.cli`, which sits
-above `nn` and `viz` so that `nn` never imports `viz`.
+The distribution installs one top-level name, `chainrule`; its subpackages live in the
+repository's top-level folders `engine/`, `nn/` and `viz/`. `engine` depends on nothing,
+`nn` on `engine`, `viz` on both, and the command line (`chainrule.cli`) sits above them all.
+`import chainrule` imports `engine` and `nn` only: `viz` (graphviz, matplotlib) loads on first
+use of `chainrule.viz` or `chainrule.draw_dot`.
 """
 
-import sys
+from __future__ import annotations
 
-import engine
-import nn
-import viz
-from engine import Value, gradcheck, no_grad
+from importlib import import_module
+from typing import Any
 
-# `import chainrule.nn` / `from chainrule.engine import Value`: the same module objects
-for _name, _module in (("engine", engine), ("nn", nn), ("viz", viz)):
-    sys.modules.setdefault(f"{__name__}.{_name}", _module)
+from chainrule import engine, nn
+from chainrule._version import __version__
+from chainrule.engine import Value, gradcheck, no_grad
+from chainrule.nn import MLP
 
-__all__ = ["Value", "engine", "gradcheck", "nn", "no_grad", "viz"]
+# loaded on first use: drawing needs graphviz and matplotlib, which plain training does not
+_LAZY = {"viz": "chainrule.viz", "draw_dot": "chainrule.viz"}
+
+__all__ = ["MLP", "Value", "__version__", "draw_dot", "engine", "gradcheck", "nn", "no_grad", "viz"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    module = import_module(_LAZY[name])
+    return module if name == "viz" else getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

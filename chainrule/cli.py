@@ -30,13 +30,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from engine import Value
-from nn.checkpoint import save, write_json
-from nn.data import DATASETS, train_val_split
-from nn.init import INITS
-from nn.layers import MLP
-from nn.module import Module
-from nn.optim import (
+from chainrule._version import __version__
+from chainrule.engine import Value
+from chainrule.nn.checkpoint import save, write_json
+from chainrule.nn.data import DATASETS, train_val_split
+from chainrule.nn.init import INITS
+from chainrule.nn.layers import MLP
+from chainrule.nn.module import Module
+from chainrule.nn.optim import (
     SGD,
     Adam,
     CosineAnnealingLR,
@@ -46,7 +47,7 @@ from nn.optim import (
     Optimizer,
     StepLR,
 )
-from nn.train import fit
+from chainrule.nn.train import fit
 
 OUTPUTS = ("model.json", "history.json")  # what `train` writes into --out
 VAL_FRACTION = 0.2  # held out for validation
@@ -222,6 +223,7 @@ def _add_train_options(p: argparse.ArgumentParser, demo: bool = False) -> None:
 def build_parser() -> tuple[_Parser, dict[str, _Parser]]:
     """The parser and each subcommand's parser by name."""
     parser = _Parser(prog="chainrule", description=__doc__.split("\n\n")[0], formatter_class=_Help)
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     subs = {
         "train": sub.add_parser(
@@ -434,8 +436,8 @@ def _expression_names(text: str) -> set[str] | None:
 def graph(args: argparse.Namespace, rest: Sequence[str], usage: argparse.ArgumentParser) -> int:
     """Check the `--name value` pairs and --out, then build, back-propagate and render the
     expression. Nothing is written unless everything before the drawing succeeded."""
-    from viz.expression import parse
-    from viz.graph import DotError, draw_dot, render
+    from chainrule.viz.expression import parse
+    from chainrule.viz.graph import DotError, draw_dot, render
 
     texts = _variable_texts(rest)
     names = _expression_names(args.expression)
@@ -468,6 +470,7 @@ def graph(args: argparse.Namespace, rest: Sequence[str], usage: argparse.Argumen
             message += " (powers are written **, as in x**2, not ^)"
         raise UsageError(f"graph: {message}") from None
     try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)  # as `train` makes its --out
         path = render(dot, str(args.out), args.format)
     except DotError as e:  # dot missing, over its time limit, or failed
         print(f"chainrule: error: {e}", file=sys.stderr)
@@ -479,9 +482,9 @@ def graph(args: argparse.Namespace, rest: Sequence[str], usage: argparse.Argumen
 def playground(args: argparse.Namespace) -> int:
     """Serve `viz.playground` (imported only here: it may be absent)."""
     try:
-        from viz.playground import serve  # type: ignore[import-not-found, unused-ignore]
+        from chainrule.viz.playground import serve  # type: ignore[import-not-found, unused-ignore]
     except ModuleNotFoundError as e:
-        if e.name not in ("viz.playground", "viz"):
+        if e.name not in ("chainrule.viz.playground", "chainrule.viz"):
             raise
         print("chainrule: error: the playground is not part of this install", file=sys.stderr)
         return 1
@@ -563,7 +566,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"chainrule: error: {e}", file=sys.stderr)
         return 1
     if args.command == "demo":
-        from viz.demo import write_demo_outputs
+        from chainrule.viz.demo import write_demo_outputs
 
         write_demo_outputs(result, args.out)
     _print_summary(result["summary"], args.out)

@@ -10,12 +10,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from engine import Value
-from nn import MLP, SGD, StepLR, fit, make_moons
-from viz import draw_dot, render
-from viz.demo import lecture_neuron, small_network_graph
-from viz.plots import decision_boundary
-from viz.stepper import stepper_html
+from chainrule.engine import Value
+from chainrule.nn import MLP, SGD, StepLR, fit, make_moons
+from chainrule.viz import draw_dot, render
+from chainrule.viz.demo import lecture_neuron, small_network_graph
+from chainrule.viz.plots import decision_boundary
+from chainrule.viz.stepper import stepper_html
 
 here = Path(__file__).parent
 after = here / "after"

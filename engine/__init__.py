@@ -1,6 +1,6 @@
 """chainrule's engine: scalar reverse-mode automatic differentiation.
 
-    from engine import Value
+    from chainrule.engine import Value
     x = Value(2.0, label="x")
     y = (x * x + 1).tanh()
     y.backward()          # x.grad == d y/d x
@@ -14,9 +14,9 @@ sweeps (`backward`, the step-through, `grad`), `engine/gradcheck.py` finite diff
 Depends on nothing but the standard library.
 """
 
-from engine.backprop import Contribution, Step, grad
-from engine.function import Context, Function
-from engine.fused import (
+from chainrule.engine.backprop import Contribution, Step, grad
+from chainrule.engine.function import Context, Function
+from chainrule.engine.fused import (
     add_all,
     binary_cross_entropy_with_logits,
     dot,
@@ -25,9 +25,9 @@ from engine.fused import (
     neuron,
     softmax_cross_entropy,
 )
-from engine.grad_mode import is_grad_enabled, no_grad
-from engine.gradcheck import GradcheckError, GradcheckResult, gradcheck
-from engine.value import ACTIVATIONS, Value
+from chainrule.engine.grad_mode import is_grad_enabled, no_grad
+from chainrule.engine.gradcheck import GradcheckError, GradcheckResult, gradcheck
+from chainrule.engine.value import ACTIVATIONS, Value
 
 __all__ = [
     "ACTIVATIONS",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.value import Value
+    from chainrule.engine.value import Value
 
 # One backward pass at a time, in every thread: two passes over a shared graph would
 # zero and add into the same interior grads, and leaves would receive more than their due.
@@ -138,7 +138,7 @@ def _sweep_fast(nodes: list[Value]) -> None:
 
 def _backward_graph(root: Value, gradient: float) -> None:
     """backward(create_graph=True): the sweep with Values, then the numbers into .grad."""
-    from engine.value import Value
+    from chainrule.engine.value import Value
 
     nodes = interior_order(root)
     seed = gradient if isinstance(gradient, Value) else Value(gradient)
@@ -184,7 +184,7 @@ def grad(
     products); otherwise floats. An input the outputs do not depend on is an error,
     or 0.0 with `allow_unused=True` (PyTorch gives None).
     """
-    from engine.value import Value
+    from chainrule.engine.value import Value
 
     outs = [outputs] if isinstance(outputs, Value) else list(outputs)
     xs = [inputs] if isinstance(inputs, Value) else list(inputs)

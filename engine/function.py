@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from engine.grad_mode import is_grad_enabled, no_grad
-from engine.value import Op, Operand, Value, lift, new_node
+from chainrule.engine.grad_mode import is_grad_enabled, no_grad
+from chainrule.engine.value import Op, Operand, Value, lift, new_node
 
 
 class Context:
@@ -43,7 +43,7 @@ class Function:
 
     Swish, x·σ(x), with d/dx = σ(x) + x·σ(x)(1 - σ(x)):
 
-        from engine import Function, Value, gradcheck
+        from chainrule.engine import Function, Value, gradcheck
 
         class Swish(Function):
             @staticmethod

@@ -14,7 +14,7 @@ from functools import partial
 from operator import mul
 from typing import Any
 
-from engine.value import (
+from chainrule.engine.value import (
     ACTIVATION_RULES,
     ACTIVATIONS,
     Number,

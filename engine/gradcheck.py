@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.backprop import order
-from engine.grad_mode import no_grad
-from engine.value import Value
+from chainrule.engine.backprop import order
+from chainrule.engine.grad_mode import no_grad
+from chainrule.engine.value import Value
 
 
 class GradcheckError(AssertionError):

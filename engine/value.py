@@ -39,9 +39,9 @@ from functools import partial
 from numbers import Real
 from typing import Any, Union
 
-from engine import backprop
-from engine.grad_mode import mode as _grad_mode
-from engine.grad_mode import quiet as _quiet
+from chainrule.engine import backprop
+from chainrule.engine.grad_mode import mode as _grad_mode
+from chainrule.engine.grad_mode import quiet as _quiet
 
 Operand = Union["Value", int, float]
 Number = Union["Value", float]  # what a derivative rule receives and returns

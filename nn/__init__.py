@@ -1,6 +1,6 @@
 """chainrule's neural-network library, built from `engine.Value`s, with PyTorch's names.
 
-from nn import MLP, SGD, StepLR, fit, make_moons
+from chainrule.nn import MLP, SGD, StepLR, fit, make_moons
 model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
 
 Data sets live in `nn.data`, lesson helpers in `nn.analysis`, `nn.symmetry` and
@@ -10,14 +10,14 @@ Data sets live in `nn.data`, lesson helpers in `nn.analysis`, `nn.symmetry` and
 from importlib import import_module
 from typing import Any
 
-from nn import init
-from nn.activation import Activation, Identity, ReLU, Sigmoid, Tanh
-from nn.batchnorm import BatchNorm1d
-from nn.checkpoint import CheckpointError, load, save
-from nn.data import make_moons
-from nn.dropout import Dropout
-from nn.layers import MLP, Layer, Linear, Neuron
-from nn.losses import (
+from chainrule.nn import init
+from chainrule.nn.activation import Activation, Identity, ReLU, Sigmoid, Tanh
+from chainrule.nn.batchnorm import BatchNorm1d
+from chainrule.nn.checkpoint import CheckpointError, load, save
+from chainrule.nn.data import make_moons
+from chainrule.nn.dropout import Dropout
+from chainrule.nn.layers import MLP, Layer, Linear, Neuron
+from chainrule.nn.losses import (
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HingeLoss,
@@ -27,11 +27,17 @@ from nn.losses import (
     hinge_loss,
     mse_loss,
 )
-from nn.module import Module, Parameter, Sequential, StateDictError
-from nn.optim import SGD, Adam, Optimizer
-from nn.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, MultiStepLR, StepLR
-from nn.regularization import l1_penalty, l2_penalty
-from nn.train import History, accuracy, evaluate, fit
+from chainrule.nn.module import Module, Parameter, Sequential, StateDictError
+from chainrule.nn.optim import SGD, Adam, Optimizer
+from chainrule.nn.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LRScheduler,
+    MultiStepLR,
+    StepLR,
+)
+from chainrule.nn.regularization import l1_penalty, l2_penalty
+from chainrule.nn.train import History, accuracy, evaluate, fit
 
 __all__ = [
     "MLP",
@@ -78,19 +84,19 @@ __all__ = [
     "save",
 ]
 
-# Names that moved to their own modules; `from nn import make_circles` keeps working
+# Names that moved to their own modules; `from chainrule.nn import make_circles` keeps working
 # for code written before the move (new code imports from the module named here).
 _MOVED = {
-    "batches": "nn.data",
-    "make_blobs": "nn.data",
-    "make_circles": "nn.data",
-    "make_spirals": "nn.data",
-    "regression_1d": "nn.data",
-    "train_val_split": "nn.data",
-    "linear_pieces": "nn.analysis",
-    "tent_network": "nn.analysis",
-    "permute_hidden": "nn.symmetry",
-    "weight_vector": "nn.regularization",
+    "batches": "chainrule.nn.data",
+    "make_blobs": "chainrule.nn.data",
+    "make_circles": "chainrule.nn.data",
+    "make_spirals": "chainrule.nn.data",
+    "regression_1d": "chainrule.nn.data",
+    "train_val_split": "chainrule.nn.data",
+    "linear_pieces": "chainrule.nn.analysis",
+    "tent_network": "chainrule.nn.analysis",
+    "permute_hidden": "chainrule.nn.symmetry",
+    "weight_vector": "chainrule.nn.regularization",
 }
 
 
@@ -101,5 +107,5 @@ def __getattr__(name: str) -> Any:
     if name in _MOVED:
         return getattr(import_module(_MOVED[name]), name)
     if name in _SUBMODULES:  # `nn.analysis.linear_pieces` after a plain `import nn`
-        return import_module(f"nn.{name}")
+        return import_module(f"chainrule.nn.{name}")
     raise AttributeError(f"module 'nn' has no attribute {name!r}")

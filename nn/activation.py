@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import ACTIVATIONS, Value
-from nn.module import Batch, Module
+from chainrule.engine import ACTIVATIONS, Value
+from chainrule.nn.module import Batch, Module
 
 IDENTITY = ("identity", "linear")
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-
-from engine import no_grad
-from nn.layers import MLP
-from nn.module import Module
+from chainrule.engine import no_grad
+from chainrule.nn.layers import MLP
+from chainrule.nn.module import Module
 
 
 def linear_pieces(

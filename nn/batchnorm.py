@@ -16,8 +16,8 @@ import math
 from numbers import Real
 from typing import Any
 
-from engine import Value, add_all
-from nn.module import Batch, Module, Parameter, StateDictError
+from chainrule.engine import Value, add_all
+from chainrule.nn.module import Batch, Module, Parameter, StateDictError
 
 
 class BatchNorm1d(Module):

@@ -25,7 +25,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from nn.module import Module
+from chainrule.nn.module import Module
 
 FORMAT = "chainrule-checkpoint"
 VERSION = 1

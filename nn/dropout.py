@@ -18,10 +18,9 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-
-from engine import Value
-from nn.init import make_generator
-from nn.module import Batch, Module
+from chainrule.engine import Value
+from chainrule.nn.init import make_generator
+from chainrule.nn.module import Batch, Module
 
 
 class Dropout(Module):

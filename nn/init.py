@@ -16,8 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from engine import Value
+from chainrule.engine import Value
 
 Matrix = list[list[Value]]
 Vector = list[Value]

@@ -17,13 +17,12 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
-
-from engine import Value, fused_linear
-from nn.activation import IDENTITY, Activation, activation_name, apply_activation
-from nn.batchnorm import BatchNorm1d
-from nn.dropout import Dropout
-from nn.init import Seed, init_layer, make_generator
-from nn.module import Batch, Module, Parameter, Sequential
+from chainrule.engine import Value, fused_linear
+from chainrule.nn.activation import IDENTITY, Activation, activation_name, apply_activation
+from chainrule.nn.batchnorm import BatchNorm1d
+from chainrule.nn.dropout import Dropout
+from chainrule.nn.init import Seed, init_layer, make_generator
+from chainrule.nn.module import Batch, Module, Parameter, Sequential
 
 Init = str | Callable[..., None]
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
-from engine import Value, add_all, binary_cross_entropy_with_logits, softmax_cross_entropy
+from chainrule.engine import Value, add_all, binary_cross_entropy_with_logits, softmax_cross_entropy
 
 
 def _column(pred: Sequence[Any]) -> list[Value]:

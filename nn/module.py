@@ -23,8 +23,7 @@ from numbers import Real
 from typing import Any
 
 import numpy as np
-
-from engine import Value
+from chainrule.engine import Value
 
 Sample = Sequence[Any]  # a list of numbers or Values
 Batch = list[list[Any]]

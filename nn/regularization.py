@@ -6,8 +6,8 @@ shift a unit's kink and do not make the function steeper.
 
 from __future__ import annotations
 
-from engine import Value, add_all
-from nn.module import Module, flatten
+from chainrule.engine import Value, add_all
+from chainrule.nn.module import Module, flatten
 
 
 def weight_vector(model: Module, include_bias: bool = False) -> list[Value]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import copy
 
-from nn.layers import Layer
-from nn.module import Module, Parameter
+from chainrule.nn.layers import Layer
+from chainrule.nn.module import Module, Parameter
 
 
 def permute_hidden(model: Module, layer: int, perm: list[int]) -> Module:

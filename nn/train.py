@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from chainrule.engine import Value, no_grad
+from chainrule.nn.data import batches
+from chainrule.nn.losses import bce_with_logits, cross_entropy, hinge_loss, mse_loss
+from chainrule.nn.module import Module, flatten
+from chainrule.nn.optim import LRScheduler, Optimizer
+from chainrule.nn.optim.optimizer import check_number
+from chainrule.nn.regularization import l1_penalty, l2_penalty
 from tqdm.auto import tqdm
-
-from engine import Value, no_grad
-from nn.data import batches
-from nn.losses import bce_with_logits, cross_entropy, hinge_loss, mse_loss
-from nn.module import Module, flatten
-from nn.optim import LRScheduler, Optimizer
-from nn.optim.optimizer import check_number
-from nn.regularization import l1_penalty, l2_penalty
 
 LossFn = Callable[[Any, Sequence[Any]], Value]
 LabelCheck = Callable[[list[Any], int], list[Any]]

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 2. Stepping through backprop
 #
@@ -7,13 +22,25 @@
 # chain rule, from the back to the front, each stage using the ones after it.
 # `backward_steps()` is the same pass, one chain-rule step at a time.
 
-# %%
-from checks import branching, check
+# %% tags=["setup"]
+# Opened alone (Colab, VS Code, any Jupyter)? This installs chainrule only if it is missing;
+# with chainrule installed it does nothing and never touches the network. By hand:
+# `pip install chainrule`, or from a clone: `pip install .` (see the README).
+import importlib.util
+import subprocess
+import sys
 
-from engine import Value
-from viz import draw_dot
-from viz.plots import setup_notebook
-from viz.stepper import frames, interactive
+if importlib.util.find_spec("chainrule") is None:
+    print("chainrule is not installed: installing it with pip ...")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "chainrule"])
+
+# %%
+from chainrule.engine import Value
+from chainrule.viz import draw_dot
+from chainrule.viz.plots import setup_notebook
+from chainrule.viz.stepper import frames, interactive
+
+from chainrule.course.checks import branching, check
 
 setup_notebook(dpi=110)
 

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 3. ReLU networks are piecewise linear
 #
@@ -11,13 +26,25 @@
 #
 # Adding such pieces gives a piecewise-linear function.
 
+# %% tags=["setup"]
+# Opened alone (Colab, VS Code, any Jupyter)? This installs chainrule only if it is missing;
+# with chainrule installed it does nothing and never touches the network. By hand:
+# `pip install chainrule`, or from a clone: `pip install .` (see the README).
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("chainrule") is None:
+    print("chainrule is not installed: installing it with pip ...")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "chainrule"])
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from checks import check, outputs_1d
+from chainrule.nn import MLP, Adam, fit, linear_pieces, regression_1d, tent_network
+from chainrule.viz.plots import setup_notebook
 
-from nn import MLP, Adam, fit, linear_pieces, regression_1d, tent_network
-from viz.plots import setup_notebook
+from chainrule.course.checks import check, outputs_1d
 
 setup_notebook(dpi=110)
 

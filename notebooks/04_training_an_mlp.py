@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 4. Training an MLP: loss, SGD, initialization, learning rate
 #
@@ -6,14 +21,36 @@
 # $w \leftarrow w + \Delta w$ with $\Delta w = -\eta\,\nabla_w L$. We use micrograd's setup: two
 # moons, an SVM (hinge) loss $\frac1N \sum_i \max(0, 1 - y_i s_i)$ and an L2 penalty.
 
+# %% tags=["setup"]
+# Opened alone (Colab, VS Code, any Jupyter)? This installs chainrule only if it is missing;
+# with chainrule installed it does nothing and never touches the network. By hand:
+# `pip install chainrule`, or from a clone: `pip install .` (see the README).
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("chainrule") is None:
+    print("chainrule is not installed: installing it with pip ...")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "chainrule"])
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from checks import check
+from chainrule.engine import Value, add_all
+from chainrule.nn import (
+    MLP,
+    SGD,
+    Layer,
+    MultiStepLR,
+    fit,
+    hinge_loss,
+    init,
+    make_moons,
+    train_val_split,
+)
+from chainrule.viz.plots import curves, decision_boundary, history, setup_notebook, update_ratios
 
-from engine import Value, add_all
-from nn import MLP, SGD, Layer, MultiStepLR, fit, hinge_loss, init, make_moons, train_val_split
-from viz.plots import curves, decision_boundary, history, setup_notebook, update_ratios
+from chainrule.course.checks import check
 
 setup_notebook(dpi=110)
 
@@ -225,7 +262,7 @@ answer = ...
 # %%
 check("4.1", answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 answer = np.sqrt(50 / 2 * 0.3**2)  # the variance factor is (n/2)·Var(w); std: its root
 check("4.1", answer)
 
@@ -242,7 +279,7 @@ answer = ...
 # %%
 check("4.2", answer)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 var_w = 2 / (100 + 300)
 answer = (100 * var_w, 300 * var_w)
 check("4.2", answer)
@@ -261,7 +298,7 @@ answer = ...
 check("4.3", answer)
 
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
+# %% jupyter={"source_hidden": true} tags=["solution"]
 def he_std(n, a):
     # E[v²] = ½E[z'²] + ½a²E[z'²] = (1 + a²)/2 · Var(z'), so n·Var(w)·(1 + a²)/2 = 1
     return np.sqrt(2 / ((1 + a**2) * n))

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 5. Weight-space symmetries
 #
@@ -5,18 +20,30 @@
 # different parameter vector that computes **the same function**. A layer of $n$ units has
 # $n!$ such copies of every solution, so the loss surface has many equivalent minima.
 
+# %% tags=["setup"]
+# Opened alone (Colab, VS Code, any Jupyter)? This installs chainrule only if it is missing;
+# with chainrule installed it does nothing and never touches the network. By hand:
+# `pip install chainrule`, or from a clone: `pip install .` (see the README).
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("chainrule") is None:
+    print("chainrule is not installed: installing it with pip ...")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "chainrule"])
+
 # %%
 import copy
 from math import factorial
 
 import matplotlib.pyplot as plt
 import numpy as np
-from checks import check, mystery_pair, tanh_model
+from chainrule.engine import no_grad
+from chainrule.nn import MLP, make_moons, permute_hidden
+from chainrule.viz.plots import setup_notebook
 from matplotlib.patches import Patch
 
-from engine import no_grad
-from nn import MLP, make_moons, permute_hidden
-from viz.plots import setup_notebook
+from chainrule.course.checks import check, mystery_pair, tanh_model
 
 setup_notebook(dpi=110)
 

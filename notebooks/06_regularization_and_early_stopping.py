@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 6. Regularization: L1, L2, weight decay, early stopping
 #
@@ -8,16 +23,26 @@
 # **Weight decay** multiplies the weights by a constant slightly below 1 in each iteration:
 # $w \leftarrow (1-\eta\lambda) w - \eta\nabla L$.
 
+# %% tags=["setup"]
+# Opened alone (Colab, VS Code, any Jupyter)? This installs chainrule only if it is missing;
+# with chainrule installed it does nothing and never touches the network. By hand:
+# `pip install chainrule`, or from a clone: `pip install .` (see the README).
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("chainrule") is None:
+    print("chainrule is not installed: installing it with pip ...")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "chainrule"])
+
 # %%
 import os
 import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
-from checks import check
-
-from engine import Value
-from nn import (
+from chainrule.engine import Value
+from chainrule.nn import (
     MLP,
     SGD,
     Adam,
@@ -31,7 +56,9 @@ from nn import (
     train_val_split,
     weight_vector,
 )
-from viz.plots import history, setup_notebook
+from chainrule.viz.plots import history, setup_notebook
+
+from chainrule.course.checks import check
 
 setup_notebook(dpi=110)
 

@@ -1,3 +1,18 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
 # %% [markdown]
 # # 7. Dropout
 #
@@ -13,15 +28,27 @@
 # *inverted* dropout, which scales by $1/q$ in training instead, so inference is the identity.
 # `Dropout(p, inverted=False)` is the lecture's form.
 
+# %% tags=["setup"]
+# Opened alone (Colab, VS Code, any Jupyter)? This installs chainrule only if it is missing;
+# with chainrule installed it does nothing and never touches the network. By hand:
+# `pip install chainrule`, or from a clone: `pip install .` (see the README).
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("chainrule") is None:
+    print("chainrule is not installed: installing it with pip ...")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "chainrule"])
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from checks import check
+from chainrule.engine import Value, add_all, no_grad
+from chainrule.nn import MLP, SGD, Dropout, Layer, fit, make_moons, train_val_split
+from chainrule.viz import draw_dot
+from chainrule.viz.plots import decision_boundary, setup_notebook
 
-from engine import Value, add_all, no_grad
-from nn import MLP, SGD, Dropout, Layer, fit, make_moons, train_val_split
-from viz import draw_dot
-from viz.plots import decision_boundary, setup_notebook
+from chainrule.course.checks import check
 
 setup_notebook(dpi=110)
 

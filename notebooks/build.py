@@ -12,19 +12,16 @@ and editors with cell support (VS Code, PyCharm, Spyder) read the same files.
 
 from __future__ import annotations
 
-import json
-import re
 import resource
 import sys
 import time
 from pathlib import Path
 
+import jupytext
 import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).parent
-MARKER = re.compile(r"^# %%(?P<rest>.*)$")
-KEY = re.compile(r"\s*(\w+)=")
 
 
 def lessons() -> list[Path]:
@@ -32,58 +29,14 @@ def lessons() -> list[Path]:
     return sorted(HERE.glob("[0-9][0-9]_*.py"))
 
 
-def _metadata(rest: str) -> tuple[str, dict]:
-    """Split what follows `# %%` into the cell type and its metadata."""
-    rest = rest.strip()
-    kind = "code"
-    if rest.startswith("[markdown]"):
-        kind, rest = "markdown", rest[len("[markdown]") :]
-    meta: dict = {}
-    decoder = json.JSONDecoder()
-    while rest.strip():
-        m = KEY.match(rest)
-        if not m:
-            raise ValueError(f"cannot read cell metadata {rest!r}: expected key=<json>")
-        value, end = decoder.raw_decode(rest, m.end())
-        meta[m.group(1)] = value
-        rest = rest[end:]
-    return kind, meta
-
-
 def read_percent(path: Path) -> nbformat.NotebookNode:
-    """The notebook (without outputs) that the percent-format file `path` describes."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
-    cells: list[tuple[str, dict, list[str]]] = []
-    for line in path.read_text().splitlines():
-        m = MARKER.match(line)
-        if m:
-            kind, meta = _metadata(m.group("rest"))
-            cells.append((kind, meta, []))
-        elif cells:
-            cells[-1][2].append(line)
-        elif line.strip():
-            raise ValueError(f"{path.name}: text before the first `# %%` cell marker")
-    for kind, meta, lines in cells:
-        text = "\n".join(lines).strip("\n")
-        if kind == "markdown":
-            # markdown lines are comments: "# text" -> "text", a bare "#" -> an empty line
-            text = "\n".join(ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines)
-            cell = nbformat.v4.new_markdown_cell(text.strip("\n"))
-        else:
-            cell = nbformat.v4.new_code_cell(text)
-        cell.metadata.update(meta)
-        nb.cells.append(cell)
-    return nb
+    """The notebook (without outputs) that the percent-format file `path` describes, read by
+    jupytext itself (the pairing `ipynb,py:percent` is in each file's header)."""
+    return jupytext.read(path, fmt="py:percent")
 
 
 def execute(nb: nbformat.NotebookNode, timeout: int = 600) -> nbformat.NotebookNode:
-    """Run `nb` in a fresh kernel with notebooks/ as working directory (so `import checks`)."""
+    """Run `nb` in a fresh kernel with notebooks/ as working directory."""
     NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
     ).execute()
@@ -109,7 +62,7 @@ def main(prefixes: list[str]) -> None:
         cpu_total += cpu
         for cell in nb.cells:  # per-cell timestamps would change the file on every build
             cell.metadata.pop("execution", None)
-        nbformat.write(nb, src.with_suffix(".ipynb"))
+        jupytext.write(nb, src.with_suffix(".ipynb"))
         print(f"wrote {src.with_suffix('.ipynb').name} ({seconds:.1f} s, kernel CPU {cpu:.1f} s)")
     print(f"total {total:.1f} s, kernel CPU {cpu_total:.1f} s")
 

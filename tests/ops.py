@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from chainrule.engine import Value, add_all, dot, logsumexp, neuron
 from hypothesis import strategies as st
 
-from engine import Value, add_all, dot, logsumexp, neuron
 from tests.reference import assert_close, leaf
 from tests.strategies import around_zero, nonzero, positive, reals, wide
 

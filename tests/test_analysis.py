@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from nn import MLP
-from nn.analysis import linear_pieces, tent_network
+from chainrule.nn import MLP
+from chainrule.nn.analysis import linear_pieces, tent_network
 
 
 def test_pieces_of_a_hand_made_network() -> None:

@@ -8,12 +8,12 @@ import random
 import sys
 
 import pytest
+from chainrule.engine import Value, add_all, logsumexp, neuron, no_grad
+from chainrule.engine.backprop import order
+from chainrule.engine.value import ACTIVATION_RULES, ACTIVATIONS
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Value, add_all, logsumexp, neuron, no_grad
-from engine.backprop import order
-from engine.value import ACTIVATION_RULES, ACTIVATIONS
 from tests.ops import ALL, Op
 from tests.strategies import instructions, run_program
 

@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from chainrule.nn import MLP, CheckpointError, History, load, save
+from chainrule.nn.checkpoint import TMP_SUFFIX, read, write_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from nn import MLP, CheckpointError, History, load, save
-from nn.checkpoint import TMP_SUFFIX, read, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,7 +148,7 @@ def test_stale_temp_files_of_dead_processes_are_removed_on_the_next_save(tmp_pat
 
 SAVER = """
 import sys
-from nn import MLP, save
+from chainrule.nn import MLP, save
 models = [MLP(2, [64, 64, 1], seed=s) for s in (1, 2)]
 print("ready", flush=True)
 i = 0
@@ -162,7 +161,7 @@ while True:
 def test_a_save_killed_midway_leaves_the_old_file_intact(tmp_path: Path) -> None:
     path = tmp_path / "m.json"
     save(MLP(2, [64, 64, 1], seed=1), path, {"seed": 1})
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     for k in range(6):
         proc = subprocess.Popen(
             [sys.executable, "-c", SAVER, str(path)], stdout=subprocess.PIPE, env=env, text=True

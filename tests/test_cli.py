@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
-import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -212,12 +212,10 @@ def test_training_that_diverges_is_one_error_line(tmp_path: Path, capsys) -> Non
 def test_the_console_script_runs_the_cli(tmp_path: Path) -> None:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert meta["project"]["scripts"]["chainrule"] == "chainrule.cli:main"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run(
         [sys.executable, "-m", "chainrule", "train", "--epochs", "0"],
         capture_output=True,
         text=True,
-        env=env,
         cwd=tmp_path,
     )
     assert r.returncode == 2 and r.stderr.startswith("chainrule: error: argument --epochs")
@@ -229,38 +227,57 @@ def test_chainrule_re_exports_the_three_packages() -> None:
     from chainrule.nn import MLP
 
     import chainrule
-    import engine
-    import nn
-    import viz
-    from chainrule import Value
+    from chainrule import Value, engine, nn, viz
 
     assert Value is engine.Value and chainrule.nn is nn and chainrule.viz is viz
     assert MLP is nn.MLP and chainrule.nn.MLP(2, [1], seed=0)
 
 
-def _imports(package: str) -> set[str]:
+def _imports(folder: str) -> set[str]:
+    """Every module the files under `folder` import, by its full name."""
     names = set()
-    for f in (ROOT / package).rglob("*.py"):
+    for f in (ROOT / folder).rglob("*.py"):
         for node in ast.walk(ast.parse(f.read_text())):
             if isinstance(node, ast.Import):
-                names |= {a.name.split(".")[0] for a in node.names}
+                names |= {a.name for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
+                names.add(node.module)
     return names
 
 
-def test_nn_never_imports_viz_or_the_command_line() -> None:
-    assert not {"viz", "chainrule"} & _imports("nn")
-    assert not {"viz", "nn", "chainrule"} & _imports("engine")
-    code = "import nn, sys; print(sorted(m for m in sys.modules if m.startswith(('viz', 'chain'))))"
-    r = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
+def _ours(names: set[str]) -> set[str]:
+    """The subpackage of chainrule each name is in ("chainrule" itself, "engine", ...)."""
+    return {
+        [*n.split("."), "chainrule"][1] if n.startswith("chainrule.") else "chainrule"
+        for n in names
+        if n == "chainrule" or n.startswith("chainrule.")
+    }
+
+
+def test_the_layers_import_only_downwards() -> None:
+    assert _ours(_imports("engine")) <= {"engine"}
+    assert _ours(_imports("nn")) <= {"engine", "nn"}
+    assert _ours(_imports("viz")) <= {"engine", "nn", "viz"}
+    code = (
+        "import chainrule.nn, sys; "
+        "print(sorted(m for m in sys.modules if m.startswith(('chainrule.viz', 'chainrule.cli',"
+        " 'matplotlib', 'graphviz'))))"
     )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
+
+
+def test_nothing_in_the_repository_imports_the_bare_names() -> None:
+    bare = re.compile(r"^\s*(from|import) (engine|nn|viz)\b", re.M)
+    files = [*ROOT.glob("*.md"), *ROOT.glob("docs/**/*.py"), *ROOT.glob("notebooks/*.py")]
+    for folder in ("engine", "nn", "viz", "chainrule", "tests", "benchmarks"):
+        files += (ROOT / folder).rglob("*.py")
+    offenders = [
+        f"{f.relative_to(ROOT)}:{m.group(0).strip()}"
+        for f in files
+        for m in bare.finditer(f.read_text())
+    ]
+    assert offenders == []
 
 
 def test_an_output_file_that_is_a_folder_is_refused_before_training(
@@ -299,9 +316,15 @@ def test_graph_explains_option_names_bare_functions_and_huge_numbers(
 def test_graph_over_dots_time_limit_is_one_error_line(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import viz.graph
+    from chainrule import viz
 
     monkeypatch.setattr(viz.graph, "DOT_TIMEOUT", 1e-6)
     assert main(["graph", "x*2", "--x", "1", "--out", str(tmp_path / "g")]) == 1
     assert "time limit of 1e-06 s" in _one_error_line(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_out_creates_its_folder_as_train_does(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "folder" / "neuron"
+    assert main(["graph", "tanh(x*w)", "--x", "2", "--w", "-3", "--out", str(out)]) == 0
+    assert (out.parent / "neuron.svg").read_text().startswith("<?xml")

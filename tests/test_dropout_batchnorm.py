@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from chainrule.engine import Value, add_all
+from chainrule.nn import MLP, SGD, BatchNorm1d, Dropout, fit, make_moons, train_val_split
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Value, add_all
-from nn import MLP, SGD, BatchNorm1d, Dropout, fit, make_moons, train_val_split
 from tests.reference import assert_close
 from tests.torch_models import F64
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import torch
+from chainrule.engine import Context, Function, GradcheckError, Value, gradcheck
 from hypothesis import given
 
-import engine
-from engine import Context, Function, GradcheckError, Value, gradcheck
+from chainrule import engine
 from tests.reference import assert_close, leaf
 from tests.strategies import reals
 
@@ -101,7 +101,7 @@ def test_saved_output_is_the_node_so_second_derivatives_are_right() -> None:
 
 
 def test_custom_op_is_stepped_through_and_drawn_with_its_name() -> None:
-    from viz.graph import draw_dot
+    from chainrule.viz.graph import draw_dot
 
     x = Value(0.5, label="x")
     y = Hypot.apply(Swish.apply(x), 2.0)
@@ -132,7 +132,8 @@ def test_custom_op_under_no_grad_is_a_leaf_and_bad_backward_is_named() -> None:
 def test_the_docstring_example_runs_as_written() -> None:
     doc = Function.__doc__ or ""
     lines = doc.splitlines()
-    start = next(i for i, line in enumerate(lines) if "from engine import Function" in line)
+    marker = "from chainrule.engine import Function"
+    start = next(i for i, line in enumerate(lines) if marker in line)
     block = []
     for line in lines[start:]:
         if line.strip() and not line.startswith("        "):

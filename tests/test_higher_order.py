@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import torch
+from chainrule.engine import Value, neuron
 from hypothesis import given
 from hypothesis import strategies as st
 
-import engine
-from engine import Value, neuron
+from chainrule import engine
 from tests.ops import ALL, UNARY, Op
 from tests.reference import assert_close, leaf
 from tests.strategies import reals
@@ -128,7 +128,7 @@ def test_hessian_vector_product_matches_torch(values: list[float]) -> None:
 
 
 def _mlp_loss(params: Sequence[Any], samples: list[tuple[list[float], float]], ours: bool) -> Any:
-    """2 -> 3 tanh -> 1 network, mean squared error, built from engine.neuron (ours) or
+    """2 -> 3 tanh -> 1 network, mean squared error, built from chainrule.engine.neuron (ours) or
     torch ops (theirs); params: 3 rows of (w1, w2, b), then (v1, v2, v3, c)."""
     total: Any = 0.0
     for x, y in samples:

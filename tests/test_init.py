@@ -6,9 +6,8 @@ import math
 
 import numpy as np
 import pytest
-
-from engine import Value
-from nn import MLP, SGD, hinge_loss, init, make_moons
+from chainrule.engine import Value
+from chainrule.nn import MLP, SGD, hinge_loss, init, make_moons
 
 
 def _matrix(rows: int, cols: int) -> list[list[Value]]:

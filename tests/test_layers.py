@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from chainrule.engine import Value
+from chainrule.nn import MLP, Layer, Neuron, Sequential, hinge_loss, permute_hidden
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Value
-from nn import MLP, Layer, Neuron, Sequential, hinge_loss, permute_hidden
 from tests.reference import assert_close
 from tests.torch_models import F64, grads_of, torch_grads, torch_linear, torch_mlp
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from chainrule.engine import Value
+from chainrule.nn import (
+    MLP,
+    bce_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l1_penalty,
+    l2_penalty,
+    mse_loss,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Value
-from nn import MLP, bce_with_logits, cross_entropy, hinge_loss, l1_penalty, l2_penalty, mse_loss
 from tests.reference import assert_close, leaf
 
 logit = st.one_of(st.floats(-30, 30), st.sampled_from([-800.0, -50.0, 50.0, 800.0]))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from chainrule.engine import Value
+from chainrule.nn import MLP, Layer, Neuron, make_moons
 from hypothesis import given
 from hypothesis import strategies as st
-
-from engine import Value
-from nn import MLP, Layer, Neuron, make_moons
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

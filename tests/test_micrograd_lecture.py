@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from chainrule.engine import Value
+from chainrule.engine.backprop import order
 
-import engine
-from engine import Value
-from engine.backprop import order
+from chainrule import engine
 from tests.micrograd_style import draw_dot, trace
 from tests.reference import assert_close, leaf
 

@@ -13,13 +13,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from chainrule.course import checks
+
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 sys.path.insert(0, str(NOTEBOOKS))
 import build  # noqa: E402  (notebooks/build.py: the percent reader and the executor)
-import checks  # noqa: E402  (notebooks/checks.py: the exercises' checkers)
 
 SOURCES = build.lessons()
-REPORT = "import checks, json; print(json.dumps(checks.RESULTS))"
+REPORT = "from chainrule.course import checks; import json; print(json.dumps(checks.RESULTS))"
 
 
 def _printed(nb: nbformat.NotebookNode) -> list[str]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from chainrule.engine import Context, Function, GradcheckError, Value, gradcheck
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from engine import Context, Function, GradcheckError, Value, gradcheck
 from tests.ops import ALL, Op
 
 

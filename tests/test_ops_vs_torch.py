@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from chainrule.engine import Value
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Value
 from tests.ops import ALL, Op, compare_with_torch
 from tests.reference import assert_close, leaf
 from tests.strategies import instructions, run_program

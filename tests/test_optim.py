@@ -8,10 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
-
-from nn import (
+from chainrule.nn import (
     MLP,
     SGD,
     Adam,
@@ -22,7 +19,10 @@ from nn import (
     hinge_loss,
     make_moons,
 )
-from nn.module import flatten
+from chainrule.nn.module import flatten
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.torch_models import F64, torch_mlp, torch_values
 
 X, Y = make_moons(21, seed=4)  # unbalanced: no gradient cancels to rounding noise

@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from chainrule.engine import Value
+from chainrule.nn import Adam
+from chainrule.viz.playground import Playground, config, start, views
+from chainrule.viz.playground import backprop as bp
+from chainrule.viz.playground.session import Trainer, _finite, decay_weights, make_xor
 
-from engine import Value
-from nn import Adam
 from tests.browser import launch
-from viz.playground import Playground, config, start, views
-from viz.playground import backprop as bp
-from viz.playground.session import Trainer, _finite, decay_weights, make_xor
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "playground.png"
@@ -135,7 +135,7 @@ def test_early_stopping_restores_the_best_checkpoint_and_says_so() -> None:
     best_epoch, best_loss, _ = t.best
     assert t.epoch == best_epoch + 5 and t.epoch < t.settings["epochs"]
     assert f"restored the best checkpoint, epoch {best_epoch}" in t.message
-    from nn import evaluate
+    from chainrule.nn import evaluate
 
     loss, acc = evaluate(t.model, t.x_val.tolist(), t.y_val, t.loss_name)
     assert loss == pytest.approx(best_loss, abs=1e-12)
@@ -354,7 +354,7 @@ def test_event_stream_sends_frames_and_settings_keep_the_model_on_error(
 
 
 def test_notebook_helper_shows_the_page_inline() -> None:
-    import viz.playground as vp
+    import chainrule.viz.playground as vp
 
     frame = vp.playground(height=700)
     try:
@@ -371,7 +371,7 @@ def test_notebook_helper_shows_the_page_inline() -> None:
 
 
 def test_a_run_no_tab_shows_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
-    from viz.playground import session as session_module
+    from chainrule.viz.playground import session as session_module
 
     monkeypatch.setattr(session_module, "UNWATCHED", 0.2)
     s = session_module.Session(config.parse({"hidden": "2", "samples": "20", "epochs": "100000"}))
@@ -393,9 +393,9 @@ def test_a_run_no_tab_shows_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_stops_the_server_cleanly(sig: int) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "viz.playground", "--no-browser"],
+        [sys.executable, "-m", "chainrule.viz.playground", "--no-browser"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 import torch
+from chainrule.engine import Value
+from chainrule.nn.data import make_blobs, make_circles, make_spirals, regression_1d
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import nn
-from engine import Value
-from nn.data import make_blobs, make_circles, make_spirals, regression_1d
+from chainrule import nn
 from tests.reference import assert_close
 from tests.torch_models import F64
 
@@ -217,8 +217,8 @@ def test_a_module_written_as_in_pytorch() -> None:
 
 
 def test_moved_names_still_import_and_submodules_are_reachable() -> None:
-    from nn import make_circles as moved
-    from nn import permute_hidden, train_val_split, weight_vector  # noqa: F401
+    from chainrule.nn import make_circles as moved
+    from chainrule.nn import permute_hidden, train_val_split, weight_vector  # noqa: F401
 
     assert moved is make_circles and "make_circles" not in nn.__all__
     assert nn.analysis.linear_pieces is not None and nn.symmetry.permute_hidden is permute_hidden

@@ -27,7 +27,7 @@ def test_the_readme_has_python_blocks() -> None:
 
 
 def test_every_readme_python_block_runs_in_a_fresh_interpreter(tmp_path: Path) -> None:
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT))
+    env = dict(os.environ, MPLBACKEND="Agg")
     printed: list[list[str]] = []
     for k, block in enumerate(python_blocks((ROOT / "README.md").read_text()), 1):
         result = subprocess.run(

@@ -6,10 +6,10 @@ import math
 
 import pytest
 import torch
+from chainrule.engine import Context, Function, GradcheckError, Value, gradcheck, logsumexp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import Context, Function, GradcheckError, Value, gradcheck, logsumexp
 from tests.ops import ALL, Op, compare_with_torch
 from tests.reference import assert_close, leaf
 

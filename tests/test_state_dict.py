@@ -9,11 +9,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from chainrule.engine import Value
+from chainrule.nn import MLP, BatchNorm1d, Layer, Module, Parameter, StateDictError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from engine import Value
-from nn import MLP, BatchNorm1d, Layer, Module, Parameter, StateDictError
 
 
 def _model() -> MLP:

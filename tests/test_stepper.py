@@ -9,16 +9,15 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from chainrule.engine import Value
+from chainrule.viz import draw_dot, render
+from chainrule.viz.graph import COLOURS, DotTimeoutError, number
+from chainrule.viz.stepper import frames, stepper_data, stepper_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import viz.graph
-import viz.stepper
-from engine import Value
+from chainrule import viz
 from tests.browser import launch
-from viz import draw_dot, render
-from viz.graph import COLOURS, DotTimeoutError, number
-from viz.stepper import frames, stepper_data, stepper_html
 
 
 def lecture_neuron() -> tuple[Value, dict[str, Value]]:
@@ -194,7 +193,7 @@ def test_a_deep_graph_is_drawn_top_to_bottom() -> None:
 
 
 def test_a_neurons_own_parameters_draw_as_one_table() -> None:
-    from nn import MLP
+    from chainrule.nn import MLP
 
     m = MLP(3, [4, 1], seed=0)
     x = [Value(0.5, label="x0"), Value(-0.3, label="x1"), Value(1.2, label="x2")]
@@ -211,7 +210,7 @@ def test_a_neurons_own_parameters_draw_as_one_table() -> None:
 
 
 def test_every_parameter_of_a_network_is_drawn_once_under_its_own_label() -> None:
-    from nn import MLP, mse_loss
+    from chainrule.nn import MLP, mse_loss
 
     m = MLP(2, [3, 3, 1], batchnorm=True, seed=0)
     x = [[0.5, -0.3], [1.0, 0.2], [-0.7, 0.9]]
@@ -260,8 +259,8 @@ def test_control_characters_in_labels_are_written_as_escapes() -> None:
 
 
 def test_a_collapsed_neuron_keeps_its_parameters_as_edges_into_the_box() -> None:
-    from nn import Neuron
-    from viz.graph import Collapse
+    from chainrule.nn import Neuron
+    from chainrule.viz.graph import Collapse
 
     n = Neuron(3, "tanh", seed=0)
     x = [Value(1.0, label="x0"), Value(-2.0, label="x1"), Value(0.5, label="x2")]
@@ -304,9 +303,9 @@ def test_a_value_used_all_along_a_long_chain_draws_and_steps(tmp_path: Path) -> 
 
     code = textwrap.dedent(
         f"""
-        from engine import Value
-        from viz import draw_dot, render
-        from viz.stepper import stepper_html
+        from chainrule.engine import Value
+        from chainrule.viz import draw_dot, render
+        from chainrule.viz.stepper import stepper_html
         x = Value(2.0, label="x")
         s = sum((x * i for i in range(100)), Value(0.0))
         s.backward()

@@ -6,7 +6,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 
-from engine import Value, is_grad_enabled, no_grad
+from chainrule.engine import Value, is_grad_enabled, no_grad
 
 
 def _in_threads(n: int, target: Callable[[int], None]) -> None:

@@ -8,12 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from chainrule.cli import main
-from engine import Value
-from nn import (
+from chainrule.engine import Value
+from chainrule.nn import (
     MLP,
     SGD,
     BCEWithLogitsLoss,
@@ -33,6 +29,10 @@ from nn import (
     save,
     train_val_split,
 )
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chainrule.cli import main
 
 
 def test_moons_training_reaches_high_accuracy_and_records_everything() -> None:

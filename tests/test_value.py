@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from chainrule.engine import Value, add_all, neuron
 from hypothesis import given
 
-from engine import Value, add_all, neuron
 from tests.micrograd_style import trace
 from tests.strategies import reals
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import torch
+from chainrule.engine import Context, Function, Value, add_all, neuron
+from chainrule.engine.value import _ancestors
 from hypothesis import given
 
-import engine
-from engine import Context, Function, Value, add_all, neuron
-from engine.value import _ancestors
+from chainrule import engine
 from tests.reference import assert_close
 from tests.strategies import reals
 
@@ -153,7 +153,7 @@ def test_copying_leaves_no_node_marked() -> None:
     """A node saved inside another's list is marked to be saved plainly; the marks of
     nodes already saved earlier in the same pickle are cleared too, so pickling such a
     node again later is flat (no recursion) as well."""
-    from engine.value import _FLAT
+    from chainrule.engine.value import _FLAT
 
     x = Value(1.0)
     mid = x

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chainrule.engine import Value
+from chainrule.nn import MLP, Neuron, make_moons
+from chainrule.viz import ExpressionError, draw_dot, parse, render
+from chainrule.viz.architecture import draw_mlp
+from chainrule.viz.graph import INSTALL_HINT, Collapse
+from chainrule.viz.plots import activation_histograms, decision_boundary, relu_pieces
+from chainrule.viz.stepper import frames, save_frames, stepper_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainrule.cli import main
-from engine import Value
-from nn import MLP, Neuron, make_moons
 from tests.browser import launch
-from viz import ExpressionError, draw_dot, parse, render
-from viz.architecture import draw_mlp
-from viz.graph import INSTALL_HINT, Collapse
-from viz.plots import activation_histograms, decision_boundary, relu_pieces
-from viz.stepper import frames, save_frames, stepper_html
 
 
 def neuron() -> tuple[Value, list[Value]]:
@@ -81,7 +81,7 @@ def test_renders_with_the_real_dot(tmp_path: Path, fmt: str) -> None:
 def test_missing_dot_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from viz import graph
+    from chainrule.viz import graph
 
     monkeypatch.setattr(graph.shutil, "which", lambda name: None)
     y, _ = neuron()
@@ -140,8 +140,8 @@ def test_html_stepper_next_button_moves_the_highlight(tmp_path: Path) -> None:
 
 
 def test_plots_are_written(tmp_path: Path) -> None:
-    from nn import SGD, fit, regression_1d
-    from viz.plots import history, update_ratios
+    from chainrule.nn import SGD, fit, regression_1d
+    from chainrule.viz.plots import history, update_ratios
 
     x, y = make_moons(40, seed=0)
     model = MLP(2, [8, 1], seed=0)
@@ -290,9 +290,8 @@ def test_a_value_shows_as_its_graph_in_jupyter() -> None:
 
 def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
     import matplotlib
-
-    from nn import regression_1d
-    from viz.plots import curves, functions_1d, setup_notebook, weight_histograms
+    from chainrule.nn import regression_1d
+    from chainrule.viz.plots import curves, functions_1d, setup_notebook, weight_histograms
 
     with matplotlib.rc_context():
         setup_notebook(dpi=50)
@@ -317,8 +316,8 @@ def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
 
 
 def test_numpy_forward_equals_the_value_forward_and_the_boundary_is_fine(tmp_path: Path) -> None:
-    from nn import SGD, fit
-    from viz.plots import numpy_forward, value_forward
+    from chainrule.nn import SGD, fit
+    from chainrule.viz.plots import numpy_forward, value_forward
 
     x, y = make_moons(40, seed=0)
     models = [
@@ -349,8 +348,8 @@ def test_numpy_forward_equals_the_value_forward_and_the_boundary_is_fine(tmp_pat
 
 
 def test_compared_panels_share_axes_and_a_flat_lr_has_no_panel() -> None:
-    from nn import SGD, StepLR, fit
-    from viz.plots import history, update_ratios
+    from chainrule.nn import SGD, StepLR, fit
+    from chainrule.viz.plots import history, update_ratios
 
     x, y = make_moons(30, seed=0)
     fig = activation_histograms(MLP(2, [8, 8, 8, 1], init="he", seed=0), x)

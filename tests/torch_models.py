@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-
-from nn import MLP, BatchNorm1d, Layer
+from chainrule.nn import MLP, BatchNorm1d, Layer
 
 F64 = torch.float64
 ACT = {

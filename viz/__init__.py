@@ -3,8 +3,15 @@
 Depends on `engine` (and draws `nn` modules); `engine` never imports it.
 """
 
-from viz.expression import ExpressionError, parse
-from viz.graph import DotError, DotMissingError, DotTimeoutError, draw_dot, has_dot, render
+from chainrule.viz.expression import ExpressionError, parse
+from chainrule.viz.graph import (
+    DotError,
+    DotMissingError,
+    DotTimeoutError,
+    draw_dot,
+    has_dot,
+    render,
+)
 
 __all__ = [
     "DotError",

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import graphviz
-
-from nn.layers import Layer
-from nn.module import Module
+from chainrule.nn.layers import Layer
+from chainrule.nn.module import Module
 
 
 def draw_mlp(model: Module, max_units: int = 64) -> graphviz.Digraph:

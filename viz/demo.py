@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine import Value
-from nn.layers import MLP
-from nn.losses import hinge_loss
-from viz import plots
-from viz.graph import draw_dot, has_dot, render
-from viz.stepper import stepper_html
+from chainrule.engine import Value
+from chainrule.nn.layers import MLP
+from chainrule.nn.losses import hinge_loss
+from chainrule.viz import plots
+from chainrule.viz.graph import draw_dot, has_dot, render
+from chainrule.viz.stepper import stepper_html
 
 
 def small_network_graph(sample: list[float], target: int) -> Any:

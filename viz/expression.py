@@ -21,8 +21,8 @@ import ast
 import math
 from collections.abc import Callable, Collection
 
-from engine import Value
-from viz.graph import MAX_NODES
+from chainrule.engine import Value
+from chainrule.viz.graph import MAX_NODES
 
 MAX_CHARS = 100_000
 

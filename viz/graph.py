@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import graphviz
-
-from engine import Value
-from engine.backprop import order
+from chainrule.engine import Value
+from chainrule.engine.backprop import order
 
 INSTALL_HINT = (
     "graphviz's `dot` program was not found: install it with `apt-get install graphviz` "

@@ -10,10 +10,9 @@ from typing import Any
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
-
-from engine import no_grad
-from nn.module import Module
-from nn.train import History
+from chainrule.engine import no_grad
+from chainrule.nn.module import Module
+from chainrule.nn.train import History
 
 DPI = 120
 """Resolution of saved figures (and, by `setup_notebook`, of inline ones)."""
@@ -54,10 +53,10 @@ def numpy_forward(model: Module, x: Any) -> np.ndarray:
     (γ (x - mean)/sqrt(var + eps) + β), Dropout (identity, or × (1-p) for the
     non-inverted form), and MLP/Sequential as their layers in order.
     Another module is NotImplementedError."""
-    from nn.activation import Activation
-    from nn.batchnorm import BatchNorm1d
-    from nn.dropout import Dropout
-    from nn.layers import Layer
+    from chainrule.nn.activation import Activation
+    from chainrule.nn.batchnorm import BatchNorm1d
+    from chainrule.nn.dropout import Dropout
+    from chainrule.nn.layers import Layer
 
     a = np.asarray(x, dtype=float)
     if isinstance(model, Layer):
@@ -200,7 +199,7 @@ def update_ratios(
 
     Weight matrices are drawn (biases left out); with `model`, batch norm's scale and
     shift are drawn too and named as such (`layers.1 γ (batch norm gamma)`)."""
-    from nn.batchnorm import BatchNorm1d
+    from chainrule.nn.batchnorm import BatchNorm1d
 
     modules = _modules_by_prefix(model) if model is not None else {}
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -240,7 +239,7 @@ def relu_pieces(
     outgoing weight v_j whether the piece points up or down and how steep; the pieces
     add up (plus the output bias) to a piecewise-linear f.
     """
-    from nn.layers import Layer
+    from chainrule.nn.layers import Layer
 
     layers = [m for m in getattr(model, "layers", []) if isinstance(m, Layer)]
     if (
@@ -285,8 +284,8 @@ def activation_histograms(
     """Histogram of every unit's output over a batch, one panel per layer (after each
     activation), all on the same axes, to see whether an initialization keeps their
     spread."""
-    from nn.activation import Activation
-    from nn.layers import Layer
+    from chainrule.nn.activation import Activation
+    from chainrule.nn.layers import Layer
 
     batch: list = x
     panels = []
@@ -359,7 +358,7 @@ def functions_1d(
 
 def weight_histograms(models: dict[str, Module], path: str | Path | None = None) -> Any:
     """Distribution of each model's weights (biases left out), e.g. L1 vs L2."""
-    from nn.regularization import weight_vector
+    from chainrule.nn.regularization import weight_vector
 
     fig, axes = plt.subplots(  # the same axes: L1's spike at 0 vs L2's spread
         1, len(models), figsize=(3.6 * len(models), 3), squeeze=False, sharex=True, sharey=True

@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
-
-from engine import Step, Value
-from viz.graph import (
+from chainrule.engine import Step, Value
+from chainrule.viz.graph import (
     COLOURS,
     FONT,
     INSTALL_HINT,

@@ -8,17 +8,17 @@ The update-to-weight ratio |Δw|/|w| (see `nn.train`) tells whether a learning r
 sane: around 1e-3 per step is the usual rule of thumb.
 """
 
-from nn.optim import lr_scheduler
-from nn.optim.adam import Adam
-from nn.optim.lr_scheduler import (
+from chainrule.nn.optim import lr_scheduler
+from chainrule.nn.optim.adam import Adam
+from chainrule.nn.optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
     LRScheduler,
     MultiStepLR,
     StepLR,
 )
-from nn.optim.optimizer import Optimizer
-from nn.optim.sgd import SGD
+from chainrule.nn.optim.optimizer import Optimizer
+from chainrule.nn.optim.sgd import SGD
 
 __all__ = [
     "SGD",

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from nn.optim.optimizer import Optimizer, check_number
+from chainrule.nn.optim.optimizer import Optimizer, check_number
 
 
 def _check_count(name: str, x: object) -> None:

@@ -21,7 +21,7 @@ import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine import Value
+from chainrule.engine import Value
 
 ParamsArg = Iterable[Value] | Iterable[dict[str, Any]]
 

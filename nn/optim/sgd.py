@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine import Value
-from nn.optim.optimizer import Optimizer, ParamsArg, check_number
+from chainrule.engine import Value
+from chainrule.nn.optim.optimizer import Optimizer, ParamsArg, check_number
 
 
 class SGD(Optimizer):

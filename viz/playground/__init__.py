@@ -22,7 +22,7 @@ import types
 import webbrowser
 from typing import Any
 
-from viz.playground.server import Playground
+from chainrule.viz.playground.server import Playground
 
 __all__ = ["Playground", "playground", "serve", "start"]
 

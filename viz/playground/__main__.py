@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from viz.playground import serve
+from chainrule.viz.playground import serve
 
 
 def main(argv: list[str] | None = None) -> None:

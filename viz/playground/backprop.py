@@ -16,11 +16,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from engine import Value
-from engine.backprop import interior_order, order
-from nn import Layer, Module
-from viz.playground.session import loss_function
-from viz.stepper import node_names, start_caption, step_lines
+from chainrule.engine import Value
+from chainrule.engine.backprop import interior_order, order
+from chainrule.nn import Layer, Module
+from chainrule.viz.playground.session import loss_function
+from chainrule.viz.stepper import node_names, start_caption, step_lines
 
 MAX_NODES = 8000  # a 6 x 16 network's graph for one sample has about 5000 nodes
 

@@ -31,8 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from viz.playground import backprop, config
-from viz.playground.session import Session
+from chainrule.viz.playground import backprop, config
+from chainrule.viz.playground.session import Session
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {

@@ -21,8 +21,7 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-
-from nn import (
+from chainrule.nn import (
     MLP,
     SGD,
     Adam,
@@ -36,7 +35,7 @@ from nn import (
     l1_penalty,
     l2_penalty,
 )
-from nn.data import (
+from chainrule.nn.data import (
     make_blobs,
     make_circles,
     make_moons,
@@ -44,12 +43,13 @@ from nn.data import (
     regression_1d,
     train_val_split,
 )
-from nn.train import LOSSES
-from viz.playground import config, views
+from chainrule.nn.train import LOSSES
+from chainrule.viz.playground import config, views
 
 RATIO_WINDOW = 400  # steps of update ratios kept for the plot
 FRAME_INTERVAL = 0.1  # seconds between pictures while training (at most 10 a second)
 UNWATCHED = 60.0  # seconds a run trains with no tab showing it before it pauses
+IDLE_CHECK = 0.5  # seconds an idle worker sleeps before it looks at `closed` again
 
 
 def make_xor(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -383,9 +383,15 @@ class Session:
                 self.unwatched_since = time.monotonic()
 
     def close(self) -> None:
-        with self.lock:
-            self.closed = True
-            self.changed.notify_all()
+        """Stop the worker without waiting for it: closing (a server's Ctrl-C, an evicted
+        session) must not queue behind a training step for the lock. The worker sees the
+        flag after its current step; an idle one is woken now, or by its wait's timeout."""
+        self.closed = True
+        if self.lock.acquire(blocking=False):
+            try:
+                self.changed.notify_all()
+            finally:
+                self.lock.release()
 
     def publish(self) -> None:
         """Make a new frame for the page (call with the lock held)."""
@@ -407,7 +413,7 @@ class Session:
         while True:
             with self.lock:
                 while not (self.running or self.pending) and not self.closed:
-                    self.changed.wait()
+                    self.changed.wait(IDLE_CHECK)
                 if self.closed:
                     return
                 single = not self.running

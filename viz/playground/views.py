@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
-from nn import Activation, BatchNorm1d, Dropout, Layer, Module
+from chainrule.nn import Activation, BatchNorm1d, Dropout, Layer, Module
 
 GRID = 60  # cells per side of the decision-boundary picture
 

@@ -65,7 +65,7 @@ def _close(a: float, b: float, rel: float = 1e-6, abs_: float = 1e-9) -> bool:
 
 @exercise("1.1")
 def _partial_a(answer: Any) -> tuple[bool, str]:
-    from engine import Value
+    from chainrule.engine import Value
 
     a, b = Value(1.5), Value(-0.5)
     f = a**2 * b + b.exp()
@@ -116,7 +116,7 @@ def _central_difference(answer: Any) -> tuple[bool, str]:
 
 
 def _shared(a: float = 2.0) -> tuple[Any, Any]:
-    from engine import Value
+    from chainrule.engine import Value
 
     x = Value(a)
     return x, (x + x) * x
@@ -124,7 +124,7 @@ def _shared(a: float = 2.0) -> tuple[Any, Any]:
 
 @exercise("2.1")
 def _step_count(answer: Any) -> tuple[bool, str]:
-    from engine import Value
+    from chainrule.engine import Value
 
     a, b = Value(0.5), Value(-1.5)
     y = (a * b + a).tanh() * b
@@ -151,7 +151,7 @@ def _shared_grad(answer: Any) -> tuple[bool, str]:
 
 def branching() -> Any:
     """The graph of exercise 2.3: g = tanh((a·b)·(a + b)) with labelled nodes."""
-    from engine import Value
+    from chainrule.engine import Value
 
     a, b = Value(1.0, label="a"), Value(-0.5, label="b")
     d = a * b
@@ -195,7 +195,7 @@ def _topological(answer: Any) -> tuple[bool, str]:
 
 def outputs_1d(model: Any, xs: Any) -> np.ndarray:
     """A 1-input, 1-output model's outputs at the points `xs`, called on one batch."""
-    from engine import no_grad
+    from chainrule.engine import no_grad
 
     with no_grad():
         rows = model([[float(x)] for x in xs])
@@ -293,7 +293,7 @@ def _he_std_leaky(answer: Any) -> tuple[bool, str]:
 
 
 def _outputs(model: Any, xs: Any) -> np.ndarray:
-    from engine import no_grad
+    from chainrule.engine import no_grad
 
     with no_grad():
         rows = model([list(map(float, x)) for x in xs])
@@ -306,7 +306,7 @@ def _flat(model: Any) -> np.ndarray:
 
 def mystery_pair() -> tuple[Any, Any]:
     """Exercise 5.2: a network and a copy with its first hidden layer's units permuted."""
-    from nn import MLP, permute_hidden
+    from chainrule.nn import MLP, permute_hidden
 
     model = MLP(2, [4, 3, 1], seed=5)
     perm = np.random.default_rng(55).permutation(4).tolist()
@@ -315,7 +315,7 @@ def mystery_pair() -> tuple[Any, Any]:
 
 def tanh_model() -> Any:
     """Exercise 5.3: a small tanh network."""
-    from nn import MLP
+    from chainrule.nn import MLP
 
     return MLP(2, [3, 1], "tanh", seed=0)
 
@@ -335,7 +335,7 @@ def _count_permutations(answer: Any) -> tuple[bool, str]:
 
 @exercise("5.2")
 def _find_permutation(answer: Any) -> tuple[bool, str]:
-    from nn import permute_hidden
+    from chainrule.nn import permute_hidden
 
     model, mystery = mystery_pair()
     if not isinstance(answer, (list, tuple)) or sorted(answer) != [0, 1, 2, 3]:
@@ -524,7 +524,7 @@ def _batchnorm_fn(answer: Any) -> tuple[bool, str]:
 
 @exercise("1.4")
 def _softsign(answer: Any) -> tuple[bool, str]:
-    from engine import Function, Value, gradcheck
+    from chainrule.engine import Function, Value, gradcheck
 
     if not (isinstance(answer, type) and issubclass(answer, Function)):
         return False, "expected your class, a subclass of engine.Function (not an instance)."

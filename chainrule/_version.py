@@ -1,0 +1,4 @@
+"""The one place the version is written: pyproject reads it, as do `chainrule.__version__`
+and `chainrule --version`."""
+
+__version__ = "0.2.0"
