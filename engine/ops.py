@@ -318,7 +318,8 @@ def _round(x: Any) -> tuple[Any, Any]:
     """The nearest integer, halves to even (Python's and `torch.round`'s rule); NaN and
     ±inf stay as they are, as in torch.round."""
     if type(x) is float:
-        out = float(round(x)) if math.isfinite(x) else x
+        # round(-0.4) is the int 0: its sign comes back from x, as C's rint keeps it
+        out = math.copysign(float(round(x)), x) if math.isfinite(x) else x
     else:
         import numpy as np
 
