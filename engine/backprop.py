@@ -124,7 +124,9 @@ def seed_for(root: Value, seed: Any, what: str, keep_value: bool = False) -> Any
     shape = None if type(root.data) is float else root.data.shape
     if isinstance(seed, Value):
         number = seed.data
-    elif shape is not None and hasattr(seed, "__len__") and not isinstance(seed, (str, bytes)):
+    elif type(seed).__name__ == "ndarray" or (
+        shape is not None and isinstance(seed, (list, tuple))
+    ):
         from chainrule.engine.batched import as_batch
 
         number = seed = as_batch(seed)

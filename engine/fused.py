@@ -191,7 +191,7 @@ def _d_cross_entropy(target: int, parents: Sequence[Any], out: Number) -> tuple[
     return tuple(exp_any((p - zy) - out) - (k == target) for k, p in enumerate(parents))
 
 
-def softmax_cross_entropy(logits: Sequence[Operand], target: int) -> Value:
+def softmax_cross_entropy(logits: Sequence[Operand], target: Any) -> Value:
     """-ln softmax(z)_y as one node, computed as ln Σ e^{z_k - m} - (z_y - m) (m = max z)
     like PyTorch's log_softmax, so it neither overflows nor cancels; derivative
     `_d_cross_entropy`."""
@@ -213,7 +213,7 @@ def _d_bce(y: float, x: Number, out: Number) -> Any:
     return -sigmoid_any(-x) if y == 1.0 else sigmoid_any(x) - y
 
 
-def binary_cross_entropy_with_logits(logit: Operand, target: float) -> Value:
+def binary_cross_entropy_with_logits(logit: Operand, target: Any) -> Value:
     """-[y ln σ(x) + (1-y) ln(1-σ(x))] as one node, for a logit x and target y in [0, 1].
 
     Value: (1-y)·x + max(-x, 0) + ln(1 + e^-|x|), which never overflows; derivative `_d_bce`.
