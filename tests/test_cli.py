@@ -318,7 +318,7 @@ def test_graph_over_dots_time_limit_is_one_error_line(
 ) -> None:
     from chainrule import viz
 
-    monkeypatch.setattr(viz.graph, "DOT_TIMEOUT", 1e-6)
+    monkeypatch.setattr(viz.dot, "DOT_TIMEOUT", 1e-6)
     assert main(["graph", "x*2", "--x", "1", "--out", str(tmp_path / "g")]) == 1
     assert "time limit of 1e-06 s" in _one_error_line(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []
