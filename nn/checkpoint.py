@@ -189,13 +189,15 @@ def read_bytes(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> byte
                 f"{path}: {info.st_size} bytes, more than a checkpoint may have ({max_bytes})"
             )
         with os.fdopen(os.dup(fd), "rb") as f:
-            data = f.read(max_bytes + 1)  # the file may grow while it is read
+            # read(n) allocates n bytes first: ask for the size stat gave (+1, to see
+            # that the file grew while it was read), not for the limit
+            data = f.read(info.st_size + 1)
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read the checkpoint: {e.strerror}") from None
     finally:
         os.close(fd)
-    if len(data) > max_bytes:
-        raise CheckpointError(f"{path}: more than a checkpoint may have ({max_bytes} bytes)")
+    if len(data) > min(info.st_size, max_bytes):
+        raise CheckpointError(f"{path}: the file grew while it was read (still being written?)")
     return data
 
 

@@ -315,3 +315,33 @@ def test_a_socket_is_refused_both_ways(tmp_path: Path) -> None:
         _refused(path, "cannot read|not a regular file")
         with pytest.raises(CheckpointError, match="not a regular file"):
             save(_model(), path)
+
+
+def test_loading_needs_a_few_times_the_file_size_in_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    model = MLP(2, [120, 120, 1], seed=0)
+    path = save(model, tmp_path / "m.json")
+    tracemalloc.start()
+    try:
+        load(model, path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * path.stat().st_size  # was 45x: read() allocated the size limit
+
+
+def test_a_file_that_grows_while_it_is_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chainrule.nn import checkpoint
+
+    path = save(_model(), tmp_path / "m.json")
+    real_fstat = os.fstat
+
+    def smaller(fd: int) -> os.stat_result:  # stat saw the file before a writer appended
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], st.st_size - 10, *st[7:]))
+
+    monkeypatch.setattr(checkpoint.os, "fstat", smaller)
+    _refused(path, "grew while it was read")
