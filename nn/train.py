@@ -154,6 +154,10 @@ class Trainer:
                 raise ValueError("early stopping (patience) needs validation data")
         if ratio_window is not None:
             _whole("ratio_window", ratio_window, 1)
+        if seed is not None:
+            _whole("seed", seed, 0)
+        if val is not None and (not isinstance(val, (tuple, list)) or len(val) != 2):
+            raise ValueError("val must be a pair (x, y) of validation data")
         check_number("l1", l1)
         check_number("l2", l2)
         if not isinstance(optimizer, Optimizer):

@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from chainrule.nn import (
     MLP,
@@ -195,6 +196,36 @@ def test_fit_refuses_features_that_only_look_like_numbers(x: list, words: str) -
         fit(model, x, [0, 1] * 15, SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
     with pytest.raises(ValueError, match="mse targets must be numbers"):
         fit(model, XT, ["0.5"] * 30, SGD(model.parameters(), lr=0.1), loss="mse", progress=False)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    ("kw", "words"),
+    [
+        ({"val": (XV,)}, "pair"),
+        ({"val": XV}, "pair"),
+        ({"seed": -1}, "seed"),
+        ({"seed": True}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"epochs": True}, "epochs"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"ratio_window": 0}, "ratio_window"),
+        ({"loss": "hinj"}, "unknown loss"),
+        ({"loss": 3}, "loss must be"),
+        ({"x": [[[1.0, 2.0]]] * 30}, "samples × features"),
+        ({"x": np.zeros((30, 2), dtype=object)}, "non-numbers"),
+        ({"y": "01" * 15}, "not text"),
+        ({"optimizer": "sgd"}, "Optimizer"),
+    ],
+    ids=str,
+)
+def test_the_trainer_refuses_loose_arguments_before_any_step(kw: dict, words: str) -> None:
+    model = _model()
+    before = model.state_dict()
+    args = {"x": XT, "y": YT, "optimizer": SGD(model.parameters(), lr=0.1)}
+    args.update({k: kw.pop(k) for k in list(kw) if k in args})
+    with pytest.raises((ValueError, TypeError), match=words):
+        Trainer(model, args["x"], args["y"], args["optimizer"], **kw)
     assert model.state_dict() == before
 
 
