@@ -43,6 +43,7 @@ from chainrule.nn.data import (
     regression_1d,
     train_val_split,
 )
+from chainrule.nn.finite import finite_or_none as _finite  # JSON has no NaN: null
 from chainrule.nn.train import LOSSES
 from chainrule.viz.playground import config, views
 
@@ -439,14 +440,3 @@ class Session:
 
     def _unwatched(self) -> bool:
         return self.streams == 0 and time.monotonic() - self.unwatched_since > UNWATCHED
-
-
-def _finite(x: Any) -> Any:
-    """JSON has no NaN or infinity (a diverging run makes them): they are sent as null."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
-    return x
