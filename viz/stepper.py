@@ -202,11 +202,11 @@ def page(title: str, svg: str, data: dict[str, Any]) -> str:
     """The stepper's page as one self-contained HTML text (no network needed)."""
     fills = {
         "palette": css_variables(),
-        "css": static_text("stepper.css"),
+        "css": static_text("stepper.css") + static_text("page.css"),
         "legend": _legend_html(),
         "title": html.escape(title),
         "data": _script_json(data),
-        "js": static_text("stepper.js"),
+        "js": static_text("stepper.js") + static_text("page.js"),
         "svg": svg,
     }
     # one pass over the template: a title or label holding `{{svg}}` stays text
