@@ -178,9 +178,9 @@ def param_table(tr: Trace, edges: list[int], style: Style) -> str:
     rows = ["".join(f"<TD><B>{h}</B></TD>" for h in head)]
     for j in edges:
         e = tr.edges[j]
-        p = tr.nodes[e.parent]
         cells = [tr.names[e.parent], number(tr.data[e.parent], fmt)]
-        cells += [number(p.grad, fmt)] * show_grad + [number(e.local, fmt)] * show_local
+        cells += [number(_grad(tr, e.parent), fmt)] * show_grad
+        cells += [number(e.local, fmt)] * show_local
         rows.append(  # names to the left, numbers to the right: columns line up
             "".join(
                 f'<TD ALIGN="{"LEFT" if i == 0 else "RIGHT"}">{escape_text(c)}</TD>'
