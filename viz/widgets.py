@@ -172,7 +172,7 @@ class Stepper(anywidget.AnyWidget):  # type: ignore[misc]
         super().__init__(
             svg=svg[svg.index("<svg") :],
             data=data,
-            legend=_legend_html(),
+            legend=_legend_html(data["stats"]),
             quiz=quiz,
             frame=self._quiz.frame if quiz else 0,
             question=self._quiz.question() if quiz else "",
