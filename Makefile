@@ -22,8 +22,8 @@ APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
 setup: $(TEST_STAMP)
 
-# The demo: the library and its four dependencies (numpy, graphviz, matplotlib, tqdm) and
-# Debian's graphviz for the real `dot`. No torch, test or lint tools.
+# The demo: the library and its five dependencies (numpy, graphviz, matplotlib, tqdm,
+# anywidget) and Debian's graphviz for the real `dot`. No torch, test or lint tools.
 $(DEMO_STAMP): pyproject.toml
 	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && $(APT_INSTALL) graphviz >/dev/null; }
 	$(PYTHON) -m venv $(VENV)

@@ -86,6 +86,9 @@ def test_the_wheel_installs_one_top_level_name_and_ships_what_it_needs(wheel: Pa
         "chainrule/nn/optim/sgd.py",
         "chainrule/nn/datasets/digits.csv.gz",
         "chainrule/viz/playground/static/index.html",
+        "chainrule/viz/static/stepper.html",
+        "chainrule/viz/static/stepper.js",
+        "chainrule/viz/static/widget.js",
         "chainrule/course/checks.py",
     ):
         assert needed in names, needed
