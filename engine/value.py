@@ -244,7 +244,6 @@ def identity(x: float) -> tuple[float, float]:
     return x, 1.0
 
 
-# name -> x ↦ (f(x), f'(x)); the fused neuron and the unary methods share them.
 ACTIVATIONS: dict[str, Callable[[float], tuple[float, float]]] = {
     "relu": relu,
     "tanh": tanh,
@@ -252,6 +251,8 @@ ACTIVATIONS: dict[str, Callable[[float], tuple[float, float]]] = {
     "identity": identity,
     "linear": identity,
 }
+"""The activations by name, each x ↦ (f(x), f'(x)) on floats: relu, tanh, sigmoid and
+identity (also called linear). The fused neuron and the unary methods share them."""
 # name -> derivative rule (x, out) ↦ f'(x); every one reads only `out`.
 ACTIVATION_RULES: dict[str, Callable[[Any, Any], Any]] = {
     "relu": _d_relu,

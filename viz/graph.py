@@ -105,6 +105,8 @@ DOT_TIMEOUT = 120.0
 
 
 def has_dot() -> bool:
+    """Whether graphviz's `dot` program is on the PATH (drawing and rendering need it;
+    `draw_dot` alone only builds the graph's description)."""
     return shutil.which("dot") is not None
 
 

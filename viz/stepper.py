@@ -82,6 +82,7 @@ def _factor(x: float) -> str:
 
 
 def start_caption(root_name: str) -> str:
+    """The caption of frame 0: dL/dL = 1 for the root `L`, every other gradient 0."""
     return (
         f"start: d{root_name}/d{root_name} = 1; every other gradient is 0 "
         "until the chain rule reaches it"
