@@ -176,10 +176,17 @@ def build(out: Path) -> int:
     from sphinx.cmd.build import build_main
 
     stage()
+    # Sphinx writes into build/docs-html/html (MyST-NB puts its image files beside, in
+    # build/docs-html/jupyter_execute), then the finished site replaces `out`.
+    html = ROOT / "build" / "docs-html" / "html"
     doctrees = ROOT / "build" / "docs-doctrees"
     # -E: read every source again, so that every warning shows on every build
     flags = ["-b", "html", "-E", "-W", "--keep-going", "-q"]
-    return build_main([*flags, "-d", str(doctrees), str(STAGE), str(out)])
+    status = build_main([*flags, "-d", str(doctrees), str(STAGE), str(html)])
+    if status == 0:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(html, out)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import os
 import pkgutil
 import re
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -332,3 +334,27 @@ def test_in_chromium_home_lesson_and_value_page_load_everything_from_the_site(
         browser.close()
     assert not outside, f"requests outside the site: {outside}"
     assert not failed, f"failed requests: {failed}"
+
+
+def test_the_site_pages_python_examples_run(tmp_path: Path) -> None:
+    from test_readme import python_blocks
+
+    blocks = [
+        b
+        for p in sorted((ROOT / "docs" / "pages").rglob("*.md"))
+        for b in python_blocks(p.read_text())
+    ]
+    assert len(blocks) >= 2
+    for block in blocks:
+        if "import" not in block.split("\n")[0] or "from chainrule.engine" not in block:
+            continue  # an import listing, not an example
+        result = subprocess.run(
+            [sys.executable, "-c", block],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, MPLBACKEND="Agg"),
+            timeout=300,
+        )
+        assert result.returncode == 0, f"{block}\n{result.stderr[-2000:]}"
+    assert (tmp_path / "neuron.svg").exists() and (tmp_path / "stepper.html").exists()
