@@ -28,7 +28,7 @@ from chainrule.nn.losses import (
     mse_loss,
 )
 from chainrule.nn.module import Module, Parameter, Sequential, StateDictError
-from chainrule.nn.optim import SGD, Adam, Optimizer
+from chainrule.nn.optim import SGD, Adam, AdamW, Optimizer
 from chainrule.nn.optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
@@ -37,13 +37,14 @@ from chainrule.nn.optim.lr_scheduler import (
     StepLR,
 )
 from chainrule.nn.regularization import l1_penalty, l2_penalty
-from chainrule.nn.train import History, accuracy, evaluate, fit
+from chainrule.nn.train import History, Step, Trainer, accuracy, evaluate, fit
 
 __all__ = [
     "MLP",
     "SGD",
     "Activation",
     "Adam",
+    "AdamW",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "CheckpointError",
@@ -67,8 +68,10 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "StateDictError",
+    "Step",
     "StepLR",
     "Tanh",
+    "Trainer",
     "accuracy",
     "bce_with_logits",
     "cross_entropy",

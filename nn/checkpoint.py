@@ -22,13 +22,17 @@ import json
 import math
 import os
 import secrets
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from chainrule.nn.finite import finite_or_none, map_non_finite
 from chainrule.nn.module import Module
 
 FORMAT = "chainrule-checkpoint"
 VERSION = 1
+MAX_BYTES = 256 * 2**20  # a 1000-wide 8-layer MLP is ~150 MB of JSON; more is not a checkpoint
 MAX_INT_DIGITS = 18  # a checkpoint's integers are counters: anything longer is corrupt
 TMP_SUFFIX = ".chainrule-tmp"
 KEYS = {"format", "version", "model", "state", "extra"}  # every checkpoint has all five
@@ -38,22 +42,8 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be saved or loaded; the model (and the file) unchanged."""
 
 
-def _finite(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        raise CheckpointError(f"cannot save the non-finite number {x!r}")
-    if isinstance(x, list):
-        return [_finite(v) for v in x]
-    return x
-
-
-def _nulls(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, (list, tuple)):
-        return [_nulls(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _nulls(v) for k, v in x.items()}
-    return x
+def _refuse(x: float) -> Any:
+    raise CheckpointError(f"cannot save the non-finite number {x!r}")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -75,14 +65,42 @@ def _remove_stale_tmp(target: Path) -> None:
             f.unlink(missing_ok=True)
 
 
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """The real path `path` would be written to, once it is sure a save can go there:
+    a regular file or a new name (not a folder, a named pipe, a device or a socket), in a
+    folder where a file can be made (tried with a temp file: permissions alone say
+    nothing for root, nor on a read-only disk). The folder is made if missing.
+    CheckpointError (an OSError's reason) otherwise."""
+    target = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise CheckpointError(f"cannot write the checkpoint {path}: {e.strerror or e}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise CheckpointError(
+            f"{path} is a folder: give a file name, e.g. {Path(path) / 'model.json'}"
+        )
+    if mode is not None and not stat.S_ISREG(mode):
+        raise CheckpointError(f"{path} is not a regular file (a pipe, device or socket): refused")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=target.parent, prefix=f".{target.name}."):
+            pass
+    except OSError as e:
+        raise CheckpointError(f"cannot write the checkpoint {path}: {e.strerror or e}") from None
+    return target
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write `text` to `path` so that readers see the old file or the new one, never half.
 
     A symlink's target is written (the link stays); a new file gets the umask's mode, an
-    existing one keeps its mode. Returns the path as given."""
+    existing one keeps its mode. Anything but a regular file or a new name is refused
+    (CheckpointError; see `check_writable`). Returns the path as given."""
     path = Path(path)
-    target = Path(os.path.realpath(path))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = check_writable(path)
     _remove_stale_tmp(target)
     tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_SUFFIX}"
     # os.open applies the umask to 0o666 exactly as open() does for a new file
@@ -103,7 +121,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
 
 def write_json(path: str | os.PathLike[str], obj: Any, indent: int | None = 1) -> Path:
     """Write `obj` as strict JSON, atomically; non-finite numbers become `null`."""
-    return write_text_atomic(path, json.dumps(_nulls(obj), indent=indent, allow_nan=False))
+    return write_text_atomic(path, json.dumps(finite_or_none(obj), indent=indent, allow_nan=False))
 
 
 def save(model: Module, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:
@@ -111,7 +129,7 @@ def save(model: Module, path: str | os.PathLike[str], extra: dict[str, Any] | No
 
     Raises CheckpointError (the file unchanged) for a non-finite weight or an `extra`
     that is not strict JSON."""
-    state = {k: _finite(v) for k, v in model.state_dict().items()}
+    state = map_non_finite(model.state_dict(), _refuse)
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -123,10 +141,6 @@ def save(model: Module, path: str | os.PathLike[str], extra: dict[str, Any] | No
         text = json.dumps(doc, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise CheckpointError(f"cannot save this checkpoint as JSON: {e}") from None
-    if Path(os.path.realpath(path)).is_dir():
-        raise CheckpointError(
-            f"{path} is a folder: give a file name, e.g. {Path(path) / 'model.json'}"
-        )
     try:
         return write_text_atomic(path, text)
     except OSError as e:  # unwritable folder, full disk: the old file is intact
@@ -150,18 +164,46 @@ def _parse_constant(s: str) -> Any:
     raise CheckpointError(f"{s} is not JSON (a checkpoint holds finite numbers only)")
 
 
-def read(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_bytes(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of the regular file `path`, at most `max_bytes` of them.
+
+    Opened without blocking and checked before reading: a named pipe (which would wait
+    for a writer forever), a device (/dev/zero never ends), a folder or a socket is
+    refused, as is a file larger than `max_bytes`; CheckpointError says which."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the checkpoint: {e.strerror or e}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CheckpointError(
+                f"{path}: not a regular file (a folder, pipe, device or socket): refused"
+            )
+        if info.st_size > max_bytes:
+            raise CheckpointError(
+                f"{path}: {info.st_size} bytes, more than a checkpoint may have ({max_bytes})"
+            )
+        try:
+            data = f.read(max_bytes + 1)  # the file may grow while it is read
+        except OSError as e:
+            raise CheckpointError(f"{path}: cannot read the checkpoint: {e.strerror}") from None
+    if len(data) > max_bytes:
+        raise CheckpointError(f"{path}: more than a checkpoint may have ({max_bytes} bytes)")
+    return data
+
+
+def read(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     """The checked checkpoint document (format, version, state, extra).
 
     Everything that is not a well-formed checkpoint is CheckpointError with a message:
-    bytes that are not UTF-8, invalid or truncated JSON, NaN/Infinity tokens, numbers out
-    of range, nesting deeper than the parser's recursion limit, a missing part."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot read the checkpoint: {e.strerror}") from None
+    not a regular file, larger than `max_bytes`, bytes that are not UTF-8, invalid or
+    truncated JSON, NaN/Infinity tokens, numbers out of range, nesting deeper than the
+    parser's recursion limit, a missing part."""
+    data = read_bytes(path, max_bytes)
     try:
         text = data.decode("utf-8")
+        data = b""  # the bytes are not needed any more: free them before parsing
     except UnicodeDecodeError as e:
         raise CheckpointError(
             f"{path}: not a chainrule checkpoint (not UTF-8 text: byte {e.start})"
@@ -177,8 +219,10 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"{path}: not a chainrule checkpoint (invalid JSON: {e})") from None
     except CheckpointError as e:
         raise CheckpointError(f"{path}: not a valid checkpoint: {e}") from None
-    except (RecursionError, MemoryError):
+    except RecursionError:
         raise CheckpointError(f"{path}: not a valid checkpoint: nested too deeply") from None
+    except MemoryError:
+        raise CheckpointError(f"{path}: too large to load in the memory left") from None
     except ValueError as e:  # e.g. Python's limit on integer digits
         raise CheckpointError(f"{path}: not a valid checkpoint: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
@@ -198,11 +242,11 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     return doc
 
 
-def load(model: Module, path: str | os.PathLike[str]) -> dict[str, Any]:
+def load(model: Module, path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     """Load a checkpoint into `model`; returns its `extra`. Raises CheckpointError naming
-    the problem (wrong file, version, names, shapes or values), leaving the model
-    unchanged."""
-    doc = read(path)
+    the problem (not a regular file, too large, wrong format, version, names, shapes or
+    values), leaving the model unchanged."""
+    doc = read(path, max_bytes)
     try:
         model.load_state_dict(doc["state"])
     except (ValueError, TypeError, OverflowError) as e:

@@ -1,9 +1,24 @@
-"""A training loop over mini-batches: progress bar, history, schedule, update-to-weight
-ratios, and early stopping with the best checkpoint restored.
+"""The one training loop: `Trainer` steps it, `fit` runs it to the end.
 
-`fit` checks everything it is given before the first step (data shapes, labels the loss
-can take, hyper-parameters), and stops with `FloatingPointError` naming the epoch as soon
-as the loss or a parameter stops being a finite number: it never reports a finite loss
+    trainer = Trainer(model, x, y, SGD(model.parameters(), lr=0.1), val=(xv, yv), epochs=50)
+    trainer.step()          # one mini-batch (the epoch ends when its batches run out)
+    trainer.run_epoch()     # the rest of this epoch
+    trainer.set(lr=0.01)    # live edits between steps: lr, momentum, l2, dropout, ...
+    trainer.run()           # to the end (epochs, or early stopping)
+    trainer.history         # what happened
+
+Conventions, the same for `fit`, the CLI, the demo and the playground:
+- epochs count from 1: `trainer.epoch` is the number of epochs finished, and
+  `history.best_epoch` is the epoch whose validation loss was lowest, so its loss is
+  `history.val_loss[best_epoch - 1]` (plots draw epoch k at x = k);
+- the update ratio is ‖Δw‖/‖w‖ of each parameter tensor (state-dict name) at each step,
+  inf for a tensor whose weights were all zero;
+- with `patience`, the best model by validation loss is restored at the end (early
+  stopping or not).
+
+Everything is checked before the first step (ValueError naming the problem). As soon as
+the loss or a parameter stops being a finite number, FloatingPointError names the epoch
+and the weights are those from before the failing step: no finite loss is ever reported
 for weights that are NaN.
 """
 
@@ -12,171 +27,51 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from chainrule.engine import Value, no_grad
-from chainrule.nn.data import batches
-from chainrule.nn.losses import bce_with_logits, cross_entropy, hinge_loss, mse_loss
+from chainrule.engine import Value
+from chainrule.nn.batchnorm import BatchNorm1d
+from chainrule.nn.dropout import Dropout
+from chainrule.nn.finite import finite_or_none
 from chainrule.nn.module import Module, flatten
 from chainrule.nn.optim import LRScheduler, Optimizer
 from chainrule.nn.optim.optimizer import check_number
+from chainrule.nn.progress import Progress
 from chainrule.nn.regularization import l1_penalty, l2_penalty
-from tqdm.auto import tqdm
+from chainrule.nn.task import (
+    LOSSES,
+    Loss,
+    LossFn,
+    accuracy,
+    as_loss,
+    check_data,
+    evaluate,
+    evaluate_checked,
+    row,
+)
 
-LossFn = Callable[[Any, Sequence[Any]], Value]
-LabelCheck = Callable[[list[Any], int], list[Any]]
-
-
-@dataclass(frozen=True)
-class Loss:
-    """A loss as `fit` uses it: the function, the check (and normalisation) of the labels
-    for a model with `outputs` outputs per sample, and whether accuracy means anything."""
-
-    fn: LossFn
-    labels: LabelCheck
-    classifies: bool
-
-
-def _whole(t: Any, loss: str) -> int:
-    """A label that must be a whole number: 1 and 1.0 are 1; 1.7, True, "1" are errors."""
-    if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{loss} labels must be whole numbers, got {t!r}")
-    if not float(t).is_integer():
-        raise ValueError(f"{loss} labels must be whole numbers, got {t!r}")
-    return int(t)
-
-
-def _one_output(loss: str, outputs: int) -> None:
-    if outputs != 1:
-        raise ValueError(f"{loss} needs a model with one output, this one has {outputs}")
-
-
-def _hinge_labels(y: list[Any], outputs: int) -> list[Any]:
-    """Labels 0/1 or -1/+1 (either pair; 0 and -1 are the negative class) → -1/+1."""
-    _one_output("hinge loss", outputs)
-    ints = [_whole(t, "hinge loss") for t in y]
-    seen = set(ints)
-    if not (seen <= {0, 1} or seen <= {-1, 1}):
-        raise ValueError(f"hinge loss labels must be 0/1 or -1/+1 (one pair), got {sorted(seen)}")
-    return [1 if t == 1 else -1 for t in ints]
-
-
-def _bce_labels(y: list[Any], outputs: int) -> list[Any]:
-    """Labels 0 or 1."""
-    _one_output("binary cross-entropy", outputs)
-    ints = [_whole(t, "binary cross-entropy") for t in y]
-    if not set(ints) <= {0, 1}:
-        raise ValueError(f"binary cross-entropy labels must be 0 or 1, got {sorted(set(ints))}")
-    return ints
-
-
-def _class_labels(y: list[Any], outputs: int) -> list[Any]:
-    """Class indices 0 .. outputs-1."""
-    ints = [_whole(t, "cross-entropy") for t in y]
-    bad = sorted({t for t in ints if not 0 <= t < outputs})
-    if bad:
-        raise ValueError(
-            f"cross-entropy labels must be class indices 0..{outputs - 1} "
-            f"(the model has {outputs} outputs), got {bad[:5]}"
-        )
-    return ints
-
-
-def _targets(y: list[Any], outputs: int) -> list[Any]:
-    """Finite numbers, one per output (a number for one output, else a row)."""
-    try:
-        arr = np.asarray(y, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError("mse targets must be numbers (or rows of numbers)") from None
-    width = 1 if arr.ndim == 1 else arr.shape[1] if arr.ndim == 2 else -1
-    if width != outputs:
-        raise ValueError(f"mse targets have {width} values per sample, the model {outputs}")
-    if not np.isfinite(arr).all():
-        raise ValueError("mse targets must be finite numbers")
-    return arr.tolist()
-
-
-def _hinge(pred: Any, y: Sequence[int]) -> Value:
-    return hinge_loss(pred, [1 if t == 1 else -1 for t in y])
-
-
-LOSSES: dict[str, Loss] = {
-    "hinge": Loss(_hinge, _hinge_labels, True),
-    "bce": Loss(bce_with_logits, _bce_labels, True),
-    "cross_entropy": Loss(cross_entropy, _class_labels, True),
-    "mse": Loss(mse_loss, _targets, False),
-}
-
-
-# The library's loss functions, as functions or as modules (`MSELoss().fn`), get their checks
-_BY_FUNCTION: dict[Any, Loss] = {
-    hinge_loss: LOSSES["hinge"],
-    bce_with_logits: LOSSES["bce"],
-    cross_entropy: LOSSES["cross_entropy"],
-    mse_loss: LOSSES["mse"],
-}
-
-
-def _as_loss(loss: str | LossFn | Loss) -> Loss:
-    """A name from LOSSES, a Loss, one of the library's loss functions or modules (with
-    their label checks), or any callable(pred, y) → Value (labels unchecked; accuracy as
-    for a classifier)."""
-    if isinstance(loss, Loss):
-        return loss
-    known = _BY_FUNCTION.get(getattr(loss, "fn", loss))
-    if known is not None:
-        return known
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"unknown loss {loss!r}; choose one of {sorted(LOSSES)}")
-        return LOSSES[loss]
-    if not callable(loss):
-        raise TypeError(f"loss must be a name or a function, got {type(loss).__name__}")
-    return Loss(loss, lambda y, outputs: y, True)
-
-
-def _row(p: Any) -> list[Any]:
-    return list(p) if isinstance(p, (list, tuple)) else [p]
-
-
-def accuracy(pred: Sequence[Any], y: Sequence[Any]) -> float:
-    """Fraction classified right: one output → its sign (positive is the class labelled
-    1); several → the argmax (the class index)."""
-    hits = 0
-    for p, t in zip(pred, y):
-        row = [v.data if isinstance(v, Value) else float(v) for v in _row(p)]
-        hits += ((row[0] > 0) == (t == 1)) if len(row) == 1 else (row.index(max(row)) == t)
-    return hits / len(y)
-
-
-def _finite_or_none(x: Any) -> Any:
-    """JSON has no NaN or Infinity: a non-finite number becomes None (null)."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, list):
-        return [_finite_or_none(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _finite_or_none(v) for k, v in x.items()}
-    return x
+__all__ = ["LOSSES", "History", "Loss", "Step", "Trainer", "accuracy", "evaluate", "fit"]
 
 
 @dataclass
 class History:
     """Per epoch: losses, accuracies and the learning rate; per step: update ratios
-    (|Δw|/|w|, inf for a tensor whose weights were all zero)."""
+    (‖Δw‖/‖w‖ per tensor, inf for a tensor whose weights were all zero); the live edits
+    made between steps. `best_epoch` counts from 1 (see the module's conventions)."""
 
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float | None] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float | None] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
-    update_ratio: dict[str, list[float]] = field(default_factory=dict)  # |Δw|/|w| per tensor
+    update_ratio: dict[str, list[float]] = field(default_factory=dict)  # ‖Δw‖/‖w‖ per tensor
     best_epoch: int | None = None
     stopped_early: bool = False
     seconds: float = 0.0
+    edits: list[dict[str, Any]] = field(default_factory=list)  # {"step", "epoch", changes}
 
     @property
     def epochs(self) -> int:
@@ -185,42 +80,20 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         """Strict-JSON-ready: every field, with non-finite numbers (an update ratio of a
         tensor that was all zeros) as None, which JSON writes as `null`."""
-        return {
-            k: _finite_or_none(copy.deepcopy(getattr(self, k))) for k in self.__dataclass_fields__
-        }
+        return finite_or_none(
+            {k: copy.deepcopy(getattr(self, k)) for k in self.__dataclass_fields__}
+        )
 
 
-def _check_data(
-    model: Module, x: Any, y: Any, task: Loss, what: str
-) -> tuple[list[list[float]], list[Any]]:
-    """(x as rows of floats, y checked by the loss), or ValueError naming the problem."""
-    if len(x) != len(y):
-        raise ValueError(f"{what}: x has {len(x)} samples but y has {len(y)} labels")
-    if len(x) == 0:
-        raise ValueError(f"{what}: no samples")
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what}: x must be rows of numbers, all the same length") from None
-    if arr.ndim != 2:
-        raise ValueError(f"{what}: x must be rows of numbers (samples × features)")
-    bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
-    if bad.size:
-        raise ValueError(f"{what}: sample {bad[0]} of x holds a non-finite number")
-    rows = arr.tolist()
-    return rows, task.labels(list(y), _outputs(model, rows[:1]))
+@dataclass(frozen=True)
+class Step:
+    """What one step did: its epoch (from 1), the mini-batch's size and data loss, and
+    whether it ended the epoch."""
 
-
-def _outputs(model: Module, probe: list[list[float]]) -> int:
-    """The model's outputs per sample, from one sample in eval mode without a graph
-    (which changes nothing: no running statistics, no dropout draws)."""
-    was = model.training
-    model.eval()
-    try:
-        with no_grad():
-            return len(_row(model(probe)[0]))
-    finally:
-        model.train(was)
+    epoch: int
+    size: int
+    loss: float
+    epoch_end: bool
 
 
 def _non_finite(tensors: list[tuple[str, list[Value]]]) -> str | None:
@@ -231,79 +104,286 @@ def _non_finite(tensors: list[tuple[str, list[Value]]]) -> str | None:
     return None
 
 
-def _restore(tensors: list[tuple[str, list[Value]]], values: list[list[float]]) -> None:
-    for (_, t), old in zip(tensors, values):
-        for v, o in zip(t, old):
-            v.data = o
+def _whole(name: str, x: Any, low: int) -> None:
+    if isinstance(x, bool) or not isinstance(x, int) or x < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {x!r}")
 
 
 class _NonFinite(ArithmeticError):
     """A NaN or an infinity where training needs finite numbers (message: where)."""
 
 
-# numpy's overflow warnings are noise in a step: the non-finite numbers are caught here
-@np.errstate(over="ignore", invalid="ignore")
-def _step(
-    model: Module,
-    xb: list,
-    yb: list,
-    task: Loss,
-    optimizer: Optimizer,
-    tensors: list[tuple[str, list[Value]]],
-    l1: float,
-    l2: float,
-) -> tuple[Any, Value]:
-    """One optimisation step on a mini-batch: (predictions, data loss). Raises an
-    ArithmeticError as soon as an output, the loss or a parameter is not finite."""
-    pred = model(xb)
-    if not all(math.isfinite(v.data) for p in pred for v in _row(p)):
-        # checked apart from the loss, which can hide a NaN (hinge's max)
-        raise _NonFinite("the model's outputs are not finite")
-    data_loss = task.fn(pred, yb)
-    objective = data_loss
-    if l1:
-        objective = objective + l1 * l1_penalty(model)
-    if l2:
-        objective = objective + l2 * l2_penalty(model)
-    if not math.isfinite(objective.data):
-        raise _NonFinite(f"the loss is {objective.data}")
-    optimizer.zero_grad()
-    objective.backward()
-    optimizer.step()
-    bad = _non_finite(tensors)
-    if bad is not None:
-        raise _NonFinite(f"parameter {bad} became non-finite")
-    return pred, data_loss
+StepHook = Callable[["Trainer", Step], None]
+EpochHook = Callable[["Trainer"], None]
 
 
-def _diverged(
-    epoch: int, what: str, optimizer: Optimizer, weights: str = "from before the failing step"
-) -> FloatingPointError:
-    return FloatingPointError(
-        f"training diverged in epoch {epoch}: {what}. The learning rate "
-        f"(lr={optimizer.lr:g}) is probably too high: try a lower one. "
-        f"The weights are those {weights}."
-    )
+class Trainer:
+    """One training run, stepped from outside: `step()` (one mini-batch), `run_epoch()`,
+    `run()`; `set(...)` changes hyper-parameters between steps. `on_step` hooks get
+    (trainer, Step) after each step, `on_epoch` hooks get the trainer after each epoch.
 
+    `ratio_window` keeps only the last N update ratios per tensor (a long live run);
+    None keeps all. Raises as `fit` does (see the module)."""
 
-def evaluate(
-    model: Module, x: Any, y: Any, loss: str | LossFn | Loss = "hinge"
-) -> tuple[float, float | None]:
-    """(loss, accuracy) in eval mode without recording a graph; the mode is restored."""
-    task = _as_loss(loss)
-    return _evaluate(model, *_check_data(model, x, y, task, "evaluate"), task)
+    def __init__(
+        self,
+        model: Module,
+        x: Any,
+        y: Any,
+        optimizer: Optimizer,
+        *,
+        epochs: int = 100,
+        loss: str | LossFn | Loss = "hinge",
+        batch_size: int | None = None,
+        val: tuple[Any, Any] | None = None,
+        scheduler: LRScheduler | None = None,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        patience: int | None = None,
+        seed: int | None = 0,
+        track_updates: bool = True,
+        ratio_window: int | None = None,
+    ) -> None:
+        self.task = as_loss(loss)
+        _whole("epochs", epochs, 1)
+        if batch_size is not None:
+            _whole("batch_size", batch_size, 1)
+        if patience is not None:
+            _whole("patience", patience, 0)
+            if val is None:
+                raise ValueError("early stopping (patience) needs validation data")
+        if ratio_window is not None:
+            _whole("ratio_window", ratio_window, 1)
+        check_number("l1", l1)
+        check_number("l2", l2)
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be an nn.optim Optimizer, got {type(optimizer)}")
+        self.tensors = [(n, flatten(t)) for n, t in model.named_tensors()]  # scalars, once
+        bad = _non_finite(self.tensors)
+        if bad is not None:
+            raise ValueError(f"the model's parameter {bad} holds a non-finite number")
+        self.x, self.y = check_data(model, x, y, self.task, "training data")
+        self.val = None if val is None else check_data(model, *val, self.task, "validation data")
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.epochs, self.batch_size, self.patience = epochs, batch_size, patience
+        self.l1, self.l2 = float(l1), float(l2)
+        self.track_updates, self.ratio_window = track_updates, ratio_window
+        self.rng = np.random.default_rng(seed)
+        self.history = History(update_ratio={n: [] for n, _ in self.tensors})
+        self.on_step: list[StepHook] = []
+        self.on_epoch: list[EpochHook] = []
+        self.epoch = 0  # epochs finished
+        self.steps = 0  # steps taken
+        self.finished = False
+        self.restored_epoch: int | None = None  # the best epoch, once its weights are back
+        self.best_state: dict[str, Any] | None = None
+        self.best_loss = math.inf
+        self._bad_epochs = 0
+        self._queue: list[list[int]] = []  # this epoch's mini-batches still to run
+        self._sums = [0.0, 0.0, 0]  # this epoch's Σ loss·n, Σ hits, n
+        self._seconds = 0.0
+        self._batchnorm = any(isinstance(m, BatchNorm1d) for m in model.modules())
 
+    # --- stepping ------------------------------------------------------------------------
+    def _new_epoch(self) -> None:
+        n = len(self.y)
+        order = self.rng.permutation(n).tolist()
+        size = self.batch_size or n
+        self._queue = [order[i : i + size] for i in range(0, n, size)]
+        if self._batchnorm and len(self._queue) > 1 and len(self._queue[-1]) == 1:
+            # batch norm cannot normalise over one sample: it joins the batch before
+            self._queue[-2] += self._queue.pop()
 
-@np.errstate(over="ignore", invalid="ignore")  # a non-finite loss is reported by the caller
-def _evaluate(model: Module, x: list, y: list, task: Loss) -> tuple[float, float | None]:
-    was = model.training
-    model.eval()
-    try:
-        with no_grad():
-            pred = model(x)
-            return task.fn(pred, y).data, accuracy(pred, y) if task.classifies else None
-    finally:
-        model.train(was)
+    def step(self) -> Step:
+        """One optimisation step on the next mini-batch; ends the epoch after its last
+        batch. RuntimeError once finished; FloatingPointError (weights as before this
+        step, the run finished) when a number stops being finite."""
+        if self.finished:
+            raise RuntimeError("this training run has finished")
+        start = time.perf_counter()
+        if not self._queue:
+            self._new_epoch()
+        idx = self._queue.pop(0)
+        xb, yb = [self.x[i] for i in idx], [self.y[i] for i in idx]
+        before = [[v.data for v in t] for _, t in self.tensors]
+        try:
+            pred, data_loss = self._update(xb, yb)
+        except ArithmeticError as e:  # a non-finite number, or an op's overflow
+            for (_, t), old in zip(self.tensors, before):
+                for v, o in zip(t, old):
+                    v.data = o
+            raise self._diverged(self.epoch + 1, str(e), "from before the failing step") from e
+        finally:
+            self._seconds += time.perf_counter() - start
+        self.steps += 1
+        if self.track_updates:
+            self._record_ratios(before)
+        self._sums[0] += data_loss * len(yb)
+        if self.task.classifies:
+            self._sums[1] += accuracy(pred, yb) * len(yb)
+        self._sums[2] += len(yb)
+        done = Step(self.epoch + 1, len(yb), data_loss, not self._queue)
+        if done.epoch_end:
+            self._end_epoch()
+        for hook in self.on_step:
+            hook(self, done)
+        return done
+
+    # numpy's overflow warnings are noise in a step: the non-finite numbers are caught here
+    @np.errstate(over="ignore", invalid="ignore")
+    def _update(self, xb: list, yb: list) -> tuple[Any, float]:
+        """Forward, loss (+ l1·Σ|w| + l2·Σw²), backward, optimizer step: (predictions,
+        data loss). Raises an ArithmeticError as soon as a number is not finite."""
+        self.model.train()
+        pred = self.model(xb)
+        if not all(math.isfinite(v.data) for p in pred for v in row(p)):
+            # checked apart from the loss, which can hide a NaN (hinge's max)
+            raise _NonFinite("the model's outputs are not finite")
+        data_loss = self.task.fn(pred, yb)
+        objective = data_loss
+        if self.l1:
+            objective = objective + self.l1 * l1_penalty(self.model)
+        if self.l2:
+            objective = objective + self.l2 * l2_penalty(self.model)
+        if not math.isfinite(objective.data):
+            raise _NonFinite(f"the loss is {objective.data}")
+        self.optimizer.zero_grad()
+        objective.backward()
+        self.optimizer.step()
+        bad = _non_finite(self.tensors)
+        if bad is not None:
+            raise _NonFinite(f"parameter {bad} became non-finite")
+        return pred, data_loss.data
+
+    def _record_ratios(self, before: list[list[float]]) -> None:
+        for (n, t), old in zip(self.tensors, before):
+            norm = math.hypot(*old)  # hypot: no overflow, no loss of digits
+            delta = math.hypot(*(v.data - o for v, o in zip(t, old)))
+            kept = self.history.update_ratio[n]
+            kept.append(delta / norm if norm else math.inf)
+            if self.ratio_window is not None and len(kept) >= 2 * self.ratio_window:
+                del kept[: -self.ratio_window]  # amortised: trimmed once per window
+
+    def _end_epoch(self) -> None:
+        h, (loss_sum, hits, n) = self.history, self._sums
+        self._sums = [0.0, 0.0, 0]
+        self.epoch += 1
+        h.train_loss.append(loss_sum / n)
+        h.train_acc.append(hits / n if self.task.classifies else None)
+        h.lr.append(self.optimizer.lr)
+        if self.scheduler is not None:
+            self.scheduler.step()
+        if self.val is not None:
+            self._validate()
+        if self.epoch >= self.epochs:
+            self.finished = True
+        if self.finished and self.patience is not None:
+            self.restore_best()
+        h.seconds = self._seconds
+        for hook in self.on_epoch:
+            hook(self)
+
+    def _validate(self) -> None:
+        h = self.history
+        assert self.val is not None
+        vl, va = evaluate_checked(self.model, self.val[0], self.val[1], self.task)
+        if not math.isfinite(vl):
+            raise self._diverged(
+                self.epoch, f"the validation loss is {vl}", f"after epoch {self.epoch}"
+            )
+        h.val_loss.append(vl)
+        h.val_acc.append(va)
+        if vl < self.best_loss:
+            self.best_loss, self._bad_epochs, h.best_epoch = vl, 0, self.epoch
+            self.best_state = copy.deepcopy(self.model.state_dict())
+        else:
+            self._bad_epochs += 1
+            if self.patience is not None and self._bad_epochs >= self.patience:
+                h.stopped_early = self.finished = True
+
+    def _diverged(self, epoch: int, what: str, weights: str) -> FloatingPointError:
+        self.finished = True
+        return FloatingPointError(
+            f"training diverged in epoch {epoch}: {what}. The learning rate "
+            f"(lr={self.optimizer.lr:g}) is probably too high: try a lower one. "
+            f"The weights are those {weights}."
+        )
+
+    def restore_best(self) -> None:
+        """Load the weights of the best epoch by validation loss (if there was one)."""
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+            self.restored_epoch = self.history.best_epoch
+
+    def run_epoch(self) -> None:
+        """Step to the end of the current epoch (a whole one if none is under way)."""
+        while not self.step().epoch_end:
+            pass
+
+    def run(self) -> History:
+        """Step until finished (the last epoch, or early stopping); the history."""
+        while not self.finished:
+            self.step()
+        return self.history
+
+    # --- live edits --------------------------------------------------------------------
+    def set(self, **changes: Any) -> None:
+        """Change hyper-parameters between steps, taking effect at the next one:
+        the optimizer's (`lr`, `momentum`, `weight_decay`, ... as its groups name them;
+        every group), `l1`, `l2`, `dropout` (every Dropout's p), `bn_momentum` (every
+        BatchNorm1d's), `batch_size` (from the next epoch), `patience`, `epochs`.
+        Everything is checked first: a bad value raises and changes nothing. The edit is
+        recorded in `history.edits`."""
+        apply = [self._edit(name, value) for name, value in changes.items()]
+        for do in apply:
+            do()
+        self.history.edits.append({"step": self.steps, "epoch": self.epoch, **changes})
+
+    def _edit(self, name: str, value: Any) -> Callable[[], None]:
+        """A checked change, to apply once every change is checked."""
+        if name in ("l1", "l2"):
+            check_number(name, value)
+            return lambda: setattr(self, name, float(value))
+        if name in ("dropout", "bn_momentum"):
+            # the modules' own checks, on a probe: nothing changes if the value is bad
+            kind, attr = (Dropout, "p") if name == "dropout" else (BatchNorm1d, "momentum")
+            probe = Dropout(value) if kind is Dropout else BatchNorm1d(1, momentum=value)
+            targets = [m for m in self.model.modules() if isinstance(m, kind)]
+            if not targets:
+                raise ValueError(f"{name}: the model has no {kind.__name__} layer")
+            new = getattr(probe, attr)
+
+            def apply() -> None:
+                for m in targets:
+                    setattr(m, attr, new)
+
+            return apply
+        if name in ("batch_size", "epochs", "patience"):
+            if name != "batch_size" or value is not None:
+                _whole(name, value, 0 if name == "patience" else 1)
+            if name == "patience" and self.val is None:
+                raise ValueError("early stopping (patience) needs validation data")
+            return lambda: setattr(self, name, value)
+        return self._optimizer_edit(name, value)
+
+    def _optimizer_edit(self, name: str, value: Any) -> Callable[[], None]:
+        opt = self.optimizer
+        if name not in opt.defaults:
+            raise ValueError(
+                f"{type(opt).__name__} has no hyper-parameter {name!r}; "
+                f"it has {sorted(opt.defaults)}"
+            )
+        for g in opt.param_groups:
+            opt.check_group({**g, name: value})
+
+        def apply() -> None:
+            for g in opt.param_groups:
+                g[name] = value
+            if name == "lr" and self.scheduler is not None:
+                # the schedule goes on from the new rate (its base becomes the new rate)
+                self.scheduler.base_lrs = [value] * len(opt.param_groups)
+
+        return apply
 
 
 def fit(
@@ -324,10 +404,10 @@ def fit(
     seed: int | None = 0,
     track_updates: bool = True,
 ) -> History:
-    """Train `model` on (x, y); return the History.
+    """Train `model` on (x, y) with a `Trainer` run to the end; return the History.
 
     Each step: forward a mini-batch, loss (+ l1·Σ|w| + l2·Σw²), backward, optimizer step,
-    and the update-to-weight ratio |Δw|/|w| of each parameter tensor. Each epoch: the
+    and the update-to-weight ratio ‖Δw‖/‖w‖ of each parameter tensor. Each epoch: the
     schedule steps, validation runs in eval mode, and with `patience` the best model by
     validation loss is kept; training stops after `patience` epochs in a row without a
     better validation loss (0 or 1: at the first one) and the best weights are restored.
@@ -336,84 +416,27 @@ def fit(
     the number of outputs, "mse" finite numbers. Everything is checked before the first
     step (ValueError naming the problem). If the loss or a parameter becomes NaN or
     infinite, FloatingPointError names the epoch and the weights are left as before
-    that step.
+    that step. `progress`: a bar on a terminal or in a notebook, one line per epoch
+    elsewhere (a log).
     """
-    task = _as_loss(loss)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a whole number >= 1 or None, got {batch_size!r}")
-    if patience is not None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience must be a whole number >= 0, got {patience!r}")
-        if val is None:
-            raise ValueError("early stopping (patience) needs validation data")
-    check_number("l1", l1)
-    check_number("l2", l2)
-    tensors = [(n, flatten(t)) for n, t in model.named_tensors()]  # each tensor's scalars, once
-    bad = _non_finite(tensors)
-    if bad is not None:
-        raise ValueError(f"the model's parameter {bad} holds a non-finite number")
-    x, y = _check_data(model, x, y, task, "training data")
-    if val is not None:
-        val = _check_data(model, val[0], val[1], task, "validation data")
-    rng = np.random.default_rng(seed)
-    hist = History(update_ratio={n: [] for n, _ in tensors})
-    best, best_loss, bad_epochs = None, math.inf, 0
-    start = time.perf_counter()
-    bar = tqdm(range(1, epochs + 1), disable=not progress, desc="training", unit="epoch")
-    for epoch in bar:
-        model.train()
-        total, n_seen, hits = 0.0, 0, 0.0
-        for xb, yb in batches(x, y, batch_size, rng):
-            before = [[v.data for v in t] for _, t in tensors]
-            try:
-                pred, data_loss = _step(model, xb, yb, task, optimizer, tensors, l1, l2)
-            except ArithmeticError as e:  # a non-finite number, or an op's overflow
-                _restore(tensors, before)
-                bar.close()
-                raise _diverged(epoch, str(e), optimizer) from e
-            if track_updates:
-                for (n, t), old in zip(tensors, before):
-                    norm = math.hypot(*old)  # hypot: no overflow, no loss of digits
-                    delta = math.hypot(*(v.data - o for v, o in zip(t, old)))
-                    hist.update_ratio[n].append(delta / norm if norm else math.inf)
-            total += data_loss.data * len(yb)
-            if task.classifies:
-                hits += accuracy(pred, yb) * len(yb)
-            n_seen += len(yb)
-        hist.train_loss.append(total / n_seen)
-        hist.train_acc.append(hits / n_seen if task.classifies else None)
-        hist.lr.append(optimizer.lr)
-        if scheduler is not None:
-            scheduler.step()
-        postfix = {"loss": f"{hist.train_loss[-1]:.4f}"}
-        if task.classifies:
-            postfix["acc"] = f"{hist.train_acc[-1]:.3f}"
-        if val is not None:
-            vl, va = _evaluate(model, val[0], val[1], task)
-            if not math.isfinite(vl):
-                bar.close()
-                raise _diverged(
-                    epoch, f"the validation loss is {vl}", optimizer, f"after epoch {epoch}"
-                )
-            hist.val_loss.append(vl)
-            hist.val_acc.append(va)
-            postfix["val_loss"] = f"{vl:.4f}"
-            if vl < best_loss:
-                best_loss, best, bad_epochs = vl, copy.deepcopy(model.state_dict()), 0
-                hist.best_epoch = len(hist.val_loss) - 1
-            else:
-                bad_epochs += 1
-                if patience is not None and bad_epochs >= patience:
-                    hist.stopped_early = True
-        bar.set_postfix(postfix)
-        if hist.stopped_early:
-            break
-    bar.close()
-    if patience is not None and best is not None:
-        model.load_state_dict(best)
-    hist.seconds = time.perf_counter() - start
-    return hist
+    trainer = Trainer(
+        model,
+        x,
+        y,
+        optimizer,
+        epochs=epochs,
+        loss=loss,
+        batch_size=batch_size,
+        val=val,
+        scheduler=scheduler,
+        l1=l1,
+        l2=l2,
+        patience=patience,
+        seed=seed,
+        track_updates=track_updates,
+    )
+    if not progress:
+        return trainer.run()
+    with Progress(epochs) as bar:
+        trainer.on_epoch.append(bar.update)
+        return trainer.run()

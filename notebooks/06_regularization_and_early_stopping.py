@@ -223,7 +223,7 @@ h = fit(
     patience=60,
     progress=False,
 )
-best = h.best_epoch + 1  # epochs counted from 1, as on the plot
+best = h.best_epoch  # epochs count from 1, as on the plot
 print(f"stopped early: {h.stopped_early}, after {h.epochs} epochs")
 print(
     f"best epoch {best}: validation loss {min(h.val_loss):.3f} (last epoch: {h.val_loss[-1]:.3f})"

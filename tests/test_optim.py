@@ -12,6 +12,7 @@ from chainrule.nn import (
     MLP,
     SGD,
     Adam,
+    AdamW,
     CosineAnnealingLR,
     ExponentialLR,
     MultiStepLR,
@@ -71,6 +72,45 @@ def test_adam_matches_torch(kw: dict) -> None:
         lambda p: Adam(p, lr=0.01, **kw), lambda p: torch.optim.Adam(p, lr=0.01, **kw)
     )
     assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"weight_decay": 0.3}, {"weight_decay": 0.05, "betas": (0.8, 0.99), "eps": 1e-6}],
+    ids=str,
+)
+def test_adamw_matches_torch(kw: dict) -> None:
+    ours, theirs = _train_both(
+        lambda p: AdamW(p, lr=0.05, **kw), lambda p: torch.optim.AdamW(p, lr=0.05, **kw), steps=8
+    )
+    assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-12)
+    same, _ = _train_both(
+        lambda p: Adam(p, lr=0.05, decoupled_weight_decay=True, **{"weight_decay": 0.01, **kw}),
+        lambda p: torch.optim.SGD(p, lr=0.0),
+        steps=8,
+    )
+    assert same == ours  # AdamW is Adam(decoupled_weight_decay=True), torch's default λ=0.01
+
+
+def test_adamw_differs_from_adam_with_l2() -> None:
+    """Under Adam, L2 in the gradient is divided by √v; decoupled decay is not."""
+    adam, _ = _train_both(
+        lambda p: Adam(p, lr=0.05, weight_decay=0.3), lambda p: torch.optim.SGD(p, lr=0.0)
+    )
+    adamw, _ = _train_both(
+        lambda p: AdamW(p, lr=0.05, weight_decay=0.3), lambda p: torch.optim.SGD(p, lr=0.0)
+    )
+    assert adam != pytest.approx(adamw, rel=1e-4)
+
+
+def test_adamw_decays_weights_with_zero_gradients() -> None:
+    model = MLP(1, [1], seed=0)
+    w = model.parameters()[0]
+    before = w.data
+    AdamW(model.parameters(), lr=0.1, weight_decay=0.5).step()  # grads are 0: m = 0
+    assert w.data == before * (1 - 0.1 * 0.5)
+    with pytest.raises(TypeError, match="decoupled_weight_decay"):
+        Adam(model.parameters(), decoupled_weight_decay=1)  # type: ignore[arg-type]
 
 
 def test_decoupled_weight_decay_equals_coupled_without_momentum_only() -> None:
@@ -281,8 +321,12 @@ def test_every_accepted_schedule_keeps_the_lr_finite_and_non_negative(
 # --- state dicts: copies out, everything checked before anything is written --------------
 MAKERS = pytest.mark.parametrize(
     "make",
-    [lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: Adam(p, lr=0.01)],
-    ids=["sgd", "adam"],
+    [
+        lambda p: SGD(p, lr=0.1, momentum=0.9),
+        lambda p: Adam(p, lr=0.01),
+        lambda p: AdamW(p, lr=0.01, weight_decay=0.1),
+    ],
+    ids=["sgd", "adam", "adamw"],
 )
 
 

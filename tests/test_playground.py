@@ -269,13 +269,13 @@ def test_backprop_steps_end_with_backwards_gradients(changes: dict) -> None:
         assert w["grad"] == pytest.approx(expected[w["name"]], rel=1e-12, abs=1e-14)
     assert [w["grad"] for w in g["grads"]] == g["backward_grads"]
     assert g["loss"] == pytest.approx(loss.data, rel=1e-12)
-    assert len(g["steps"]) == sum(n["kind"] == "interior" for n in g["nodes"])
+    assert len(g["steps"]) == sum(n["kind"] == "computed" for n in g["nodes"])
     assert {"layers.0 unit 0", "loss"} <= {b["name"] for b in g["boxes"]}
     if t.settings["batchnorm"]:
         assert "layers.1 unit 2" in {b["name"] for b in g["boxes"]}
     # one naming: each parameter's node and table row carry its state_dict name, indices
     # in brackets (layers.0.weight[2][1] for layers.0.weight.2.1)
-    params = {n["label"] for n in g["nodes"] if n["kind"] == "param"}
+    params = {n["label"] for n in g["nodes"] if n["kind"] == "parameter"}
     for w in g["grads"]:
         assert w["label"] in params
         assert re.sub(r"\[(\d+)\]", r".\1", w["label"]) == w["name"]

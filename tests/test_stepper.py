@@ -13,6 +13,7 @@ from chainrule.engine import Value
 from chainrule.viz import draw_dot, render
 from chainrule.viz.graph import COLOURS, DotTimeoutError, number
 from chainrule.viz.stepper import frames, stepper_data, stepper_html
+from chainrule.viz.trace import trace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,7 +72,9 @@ def test_stepper_after_backward_starts_clean_and_says_the_lecture_arithmetic(
 def test_unlabelled_nodes_are_named_by_op_and_number() -> None:
     a, b = Value(2.0, label="a"), Value(3.0, label="b")
     y = (a * b) * (a * b + 1)
-    _, data, _ = stepper_data(y)
+    tr = trace(y)
+    tr.walk()
+    data, _ = stepper_data(tr)
     lines = [line for s in data["steps"] for line in s["caption"]]
     assert lines[0].startswith("step 1/4: L passes on dL/dL = 1.0")
     assert any(
@@ -343,8 +346,8 @@ def test_a_dot_call_past_the_time_limit_stops_with_a_clear_error_and_changes_not
     s = sum((x * i for i in range(100)), Value(0.0))
     s.backward()
     grads = (x.grad, s.grad)
-    monkeypatch.setattr(viz.graph, "DOT_TIMEOUT", 1e-6)
-    with pytest.raises(DotTimeoutError, match=r"time limit of 1e-06 s \(viz.graph.DOT_TIMEOUT\)"):
+    monkeypatch.setattr(viz.dot, "DOT_TIMEOUT", 1e-6)
+    with pytest.raises(DotTimeoutError, match=r"time limit of 1e-06 s \(viz.dot.DOT_TIMEOUT\)"):
         render(draw_dot(s), str(tmp_path / "fan"), "svg")
     assert not (tmp_path / "fan.svg").exists()
     with pytest.raises(DotTimeoutError, match="time limit"):
@@ -352,4 +355,4 @@ def test_a_dot_call_past_the_time_limit_stops_with_a_clear_error_and_changes_not
     assert not (tmp_path / "fan.html").exists()
     assert (x.grad, s.grad) == grads
     with pytest.raises(DotTimeoutError, match=r"time limit of 0\.001 s"):
-        viz.graph.pipe(draw_dot(s), timeout=0.001)
+        viz.dot.pipe(draw_dot(s), timeout=0.001)

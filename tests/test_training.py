@@ -80,9 +80,9 @@ def test_early_stopping_restores_the_best_weights() -> None:
     opt.step = step  # type: ignore[method-assign]
     hist = fit(model, xt, yt, opt, epochs=200, val=(xv, yv), patience=5, progress=False)
     assert hist.stopped_early and hist.best_epoch is not None
-    assert hist.epochs == hist.best_epoch + 1 + 5
-    assert model.state_dict() == snapshots[hist.best_epoch]  # full batch: one step per epoch
-    assert min(hist.val_loss) == hist.val_loss[hist.best_epoch]
+    assert hist.epochs == hist.best_epoch + 5  # epochs count from 1
+    assert model.state_dict() == snapshots[hist.best_epoch - 1]  # full batch: one step/epoch
+    assert min(hist.val_loss) == hist.val_loss[hist.best_epoch - 1]
 
 
 def test_checkpoint_round_trip_is_exact_and_atomic(tmp_path: Path) -> None:

@@ -81,11 +81,11 @@ def test_renders_with_the_real_dot(tmp_path: Path, fmt: str) -> None:
 def test_missing_dot_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from chainrule.viz import graph
+    from chainrule.viz import dot
 
-    monkeypatch.setattr(graph.shutil, "which", lambda name: None)
+    monkeypatch.setattr(dot.shutil, "which", lambda name: None)
     y, _ = neuron()
-    with pytest.raises(graph.DotMissingError, match="apt-get install graphviz"):
+    with pytest.raises(dot.DotMissingError, match="apt-get install graphviz"):
         render(draw_dot(y), str(tmp_path / "g"))
     assert "tanh" in draw_dot(y).source and "apt-get install graphviz" in INSTALL_HINT
 

@@ -1,64 +1,84 @@
 """Drawing a computation graph with graphviz: value nodes (label, data, grad), a small
 node per op, and optionally the local derivative d out/d in on each edge.
 
-Each kind of node has its own colour (`COLOURS`, shown by `draw_dot(..., legend=True)`):
+The graph is walked once into a `Trace` (`chainrule.viz.trace`), which the drawing, the
+stepper and the playground all read; this module only draws it. Each kind of node has its
+colour from the one palette (`chainrule.viz.palette.COLOURS`; `legend=True` adds a key):
 
 - input (a labelled leaf): blue, with its grad
 - parameter (a leaf passed in `params=`, e.g. `model.parameters()`): pink, with its grad
 - computed (made by an op): grey, with the op in a small circle before it
 - constant (an unlabelled leaf, e.g. the `2` of `x*2`, the `1/n` of a mean, a dropout
   mask): a small plain number, no box and no grad: nobody asks for d loss/d 2
-- current node of the backprop stepper: yellow; nodes the stepper already processed: green
+- batch statistic (one sample of a batched graph): a number computed from the whole
+  batch, drawn as an input of the sample's graph
+- the stepper's current node: yellow; nodes it already processed: green (`Marks`)
 
 Label a leaf (`Value(2.0, label="x")`) to draw it as an input rather than a constant.
-
-Every label is written in graphviz's HTML-like labels with `& < > "` escaped, so a label
-such as `{x|y}` or `</script>` draws verbatim and never breaks `dot`. Graphs more than
-`AUTO_TB_DEPTH` ops deep are laid out top to bottom (a long left-to-right chain does not
-fit a screen). A value used far down a long chain (`x` in `x*0 + x*1 + ... + x*99`) is
-drawn once, with a small copy `x (drawn above)` at each far use (see `far_uses`): long
-edges made `dot` run for minutes. Every `dot` call stops after `DOT_TIMEOUT` seconds
-with a `DotTimeoutError` naming the limit. Nodes are numbered in a fixed order (the
-engine's backward order), so the same graph always gives the same DOT text, byte for byte.
+Graphs more than `AUTO_TB_DEPTH` ops deep are laid out top to bottom. A value used far
+down a long chain (`x` in `x*0 + x*1 + ... + x*99`) is drawn once, with a small copy
+`x (drawn above)` at each far use (see `far_uses`): long edges made `dot` run for
+minutes. Nodes are numbered in the trace's order, so the same graph always gives the
+same DOT text, byte for byte.
 """
 
 from __future__ import annotations
 
-import html
-import shutil
-import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import graphviz
 from chainrule.engine import Value
-from chainrule.engine.backprop import order
-
-INSTALL_HINT = (
-    "graphviz's `dot` program was not found: install it with `apt-get install graphviz` "
-    "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`. "
-    "The DOT source is still available as `.source`."
+from chainrule.viz.dot import (
+    DOT_TIMEOUT,
+    FONT,
+    INSTALL_HINT,
+    DotError,
+    DotMissingError,
+    DotTimeoutError,
+    escape_text,
+    has_dot,
+    html_label,
+    number,
+    pipe,
+    render,
 )
+from chainrule.viz.palette import COLOURS, WORDS
+from chainrule.viz.trace import MAX_NODES as _TRACE_MAX
+from chainrule.viz.trace import Trace, trace
 
-COLOURS = {
-    "input": "#dbeafe",
-    "parameter": "#fbcfe8",
-    "computed": "#f3f4f6",
-    "constant": "#ffffff",
-    "current": "#fde68a",
-    "done": "#dcfce7",
-    "module": "#ede9fe",
-}
-"""Fill colour of each kind of node (a constant has no box: white stands for none)."""
+__all__ = [
+    "COLOURS",
+    "DOT_TIMEOUT",
+    "INSTALL_HINT",
+    "Collapse",
+    "DotError",
+    "DotMissingError",
+    "DotTimeoutError",
+    "Marks",
+    "Style",
+    "draw_dot",
+    "draw_trace",
+    "has_dot",
+    "number",
+    "pipe",
+    "render",
+]
 
 MAX_NODES = 500
 """`draw_dot`'s default node limit: a larger drawing is unreadable anyway."""
+assert MAX_NODES <= _TRACE_MAX
 
 AUTO_TB_DEPTH = 5
 """`rankdir="auto"` draws left to right up to this many ops on the longest path."""
 
-FONT = "Helvetica"
+REFERENCE_SPAN = 3
+"""An edge that would cross more than this many nodes is drawn from a small copy of its
+start (see `far_uses`)."""
+
+GROUP_MIN = 3
+"""An op with at least this many parameters of its own draws them as one table."""
 
 
 @dataclass(frozen=True)
@@ -74,107 +94,46 @@ class Collapse:
     inputs: Sequence[Value] = ()
 
 
-def _members(group: Collapse) -> set[int]:
-    stop = {id(v) for v in group.inputs}
-    members: set[int] = set()
-    stack = list(group.outputs)
-    while stack:
-        v = stack.pop()
-        if id(v) in members or id(v) in stop or v.is_leaf:
-            continue
-        members.add(id(v))
-        stack.extend(v.parents)
-    return members
+@dataclass(frozen=True)
+class Style:
+    """How to draw: `rankdir` "LR", "TB" or "auto"; `fmt` formats numbers;
+    `show_grad`/`show_local` toggle grads and local derivatives; `group_params` draws an
+    op's own parameters as one table; `legend` adds a key of the colours."""
+
+    rankdir: str = "auto"
+    fmt: str = "{:.4g}"
+    show_grad: bool = True
+    show_local: bool = True
+    group_params: bool = True
+    legend: bool = False
+    collapse: Sequence[Collapse] = ()
 
 
-class DotError(RuntimeError):
-    """`dot` could not draw the graph (missing, too slow, or it failed)."""
+@dataclass
+class Marks:
+    """The stepper's state on a drawing (trace indices): the `current` node, the nodes
+    already `done`, a note per edge (`+= -1.5`), and the grad cells' text (`grad_text`;
+    a node missing from it shows `grad` and nothing else). Nodes are named by the
+    trace's names (`mul2`) as in the captions."""
+
+    current: int | None = None
+    done: set[int] = field(default_factory=set)
+    notes: dict[int, str] = field(default_factory=dict)
+    grad_text: dict[int, str] = field(default_factory=dict)
 
 
-class DotMissingError(DotError):
-    """The `dot` program is missing; the message says how to install it."""
+def depth(tr: Trace) -> int:
+    """Ops on the longest path to the root."""
+    level = [0] * len(tr.nodes)
+    for i in range(len(tr.nodes)):
+        level[i] = 1 + max((level[tr.edges[j].parent] for j in tr.into[i]), default=-1)
+    return max(level, default=0)
 
 
-class DotTimeoutError(DotError):
-    """`dot` ran longer than the time limit (`DOT_TIMEOUT`) and was stopped."""
-
-
-DOT_TIMEOUT = 120.0
-"""Seconds any `dot` call of the library may run before it is stopped with a
-`DotTimeoutError` (a graph that takes longer is too large to read anyway)."""
-
-
-def has_dot() -> bool:
-    """Whether graphviz's `dot` program is on the PATH (drawing and rendering need it;
-    `draw_dot` alone only builds the graph's description)."""
-    return shutil.which("dot") is not None
-
-
-def number(x: float, fmt: str = "{:.4g}") -> str:
-    """`x` formatted with `fmt`, except that anything that rounds to zero is `0`
-    (never `-0.0000`)."""
-    s = fmt.format(x)
-    try:
-        return "0" if float(s) == 0.0 else s
-    except ValueError:  # a format with words around the number
-        return s
-
-
-def kind(v: Value, params: set[int]) -> str:
-    """'computed', 'parameter', 'input' or 'constant' (see the module docstring)."""
-    if not v.is_leaf:
-        return "computed"
-    if id(v) in params:
-        return "parameter"
-    return "input" if v.label else "constant"
-
-
-def _visible(c: str) -> str:
-    """`c`, or its escape (`\\x1f`) when XML cannot hold it (control characters)."""
-    o = ord(c)
-    if o >= 0x20 and o != 0x7F and not 0xD800 <= o <= 0xDFFF and o not in (0xFFFE, 0xFFFF):
-        return c
-    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
-
-
-def escape_text(s: str) -> str:
-    """Text for an HTML-like label: one line (line breaks and tabs become spaces), other
-    characters XML cannot hold written as escapes, and & < > " escaped."""
-    if any(c in s for c in "\n\r\t"):
-        s = " ".join(s.split())
-    if not s.isprintable():
-        s = "".join(_visible(c) for c in s)
-    return html.escape(s, quote=True) or " "  # an empty cell is a syntax error for dot
-
-
-def html_label(*cells: str, bold_first: bool = False, vertical: bool = False) -> str:
-    """A table of escaped text cells, one row (or one column: `vertical`, which keeps
-    top-to-bottom drawings narrow), as a graphviz HTML-like label."""
-    tds = []
-    for k, c in enumerate(cells):
-        t = escape_text(c)
-        tds.append(f"<TD>{'<B>' + t + '</B>' if bold_first and k == 0 else t}</TD>")
-    rows = "".join(f"<TR>{td}</TR>" for td in tds) if vertical else f"<TR>{''.join(tds)}</TR>"
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">{rows}</TABLE>>'
-
-
-def depth(nodes: Sequence[Value]) -> int:
-    """Ops on the longest path to the root; `nodes` parents first."""
-    level: dict[int, int] = {}
-    for v in nodes:
-        level[id(v)] = 0 if v.is_leaf else 1 + max(level.get(id(p), 0) for p in v.parents)
-    return max(level.values(), default=0)
-
-
-REFERENCE_SPAN = 3
-"""An edge that would cross more than this many nodes is drawn from a small copy of its
-start (see `far_uses`)."""
-
-
-def far_uses(nodes: Sequence[Value]) -> set[tuple[int, int]]:
-    """The edges (op node id, parent position) drawn from a small copy of the parent
-    rather than from the parent itself: those more than `REFERENCE_SPAN` nodes shorter
-    than the parent's longest edge. `nodes` parents first, the root last.
+def far_uses(tr: Trace) -> set[int]:
+    """The edges drawn from a small copy of their parent rather than from the parent
+    itself: those more than `REFERENCE_SPAN` nodes shorter than the parent's longest
+    edge.
 
     Why: `dot` puts each node above all its uses, and lays a long edge out as a chain of
     hidden nodes, one per rank it crosses. A value used all along a long chain (`x` in
@@ -182,49 +141,46 @@ def far_uses(nodes: Sequence[Value]) -> set[tuple[int, int]]:
     terms: over a minute; 600: over 10 minutes). With the copies every edge is short
     and the layout is about linear. Small expressions have no such edges.
     """
-    # height: nodes on the longest path down to the root, which is where dot ranks it
-    height: dict[int, int] = {}
-    for v in reversed(nodes):  # the root first, each node after all its uses
-        h = height.setdefault(id(v), 0)
-        for p in v.parents:
-            height[id(p)] = max(height.get(id(p), 0), h + 1)
+    height = [0] * len(tr.nodes)  # nodes on the longest path down to the root
+    for i in range(len(tr.nodes) - 1, -1, -1):  # the root first, each node after its uses
+        for j in tr.into[i]:
+            p = tr.edges[j].parent
+            height[p] = max(height[p], height[i] + 1)
     return {
-        (id(v), k)
-        for v in nodes
-        for k, p in enumerate(v.parents)
-        if height[id(p)] - 1 - height[id(v)] > REFERENCE_SPAN
+        j for j, e in enumerate(tr.edges) if height[e.parent] - 1 - height[e.child] > REFERENCE_SPAN
     }
 
 
-GROUP_MIN = 3
-"""An op with at least this many parameters of its own draws them as one table."""
-
-
-def param_groups(nodes: Sequence[Value], param_ids: set[int]) -> dict[int, list[int]]:
-    """For each op node (by id): the positions of the parameter parents that feed
-    nothing else, when there are at least `GROUP_MIN` of them (a neuron's weights and
-    bias): they are drawn as one table, which keeps a network's drawing narrow."""
-    uses: dict[int, int] = {}
-    for v in nodes:
-        for p in v.parents:
-            uses[id(p)] = uses.get(id(p), 0) + 1
+def param_groups(tr: Trace) -> dict[int, list[int]]:
+    """For each op node: its incoming edges from parameters that feed nothing else,
+    when there are at least `GROUP_MIN` of them (a neuron's weights and bias): they are
+    drawn as one table, which keeps a network's drawing narrow."""
+    uses = [0] * len(tr.nodes)
+    for e in tr.edges:
+        uses[e.parent] += 1
     groups = {}
-    for v in nodes:
-        ks = [k for k, p in enumerate(v.parents) if id(p) in param_ids and uses[id(p)] == 1]
-        if len(ks) >= GROUP_MIN:
-            groups[id(v)] = ks
+    for i, edges in enumerate(tr.into):
+        own = [
+            j
+            for j in edges
+            if tr.kinds[tr.edges[j].parent] == "parameter" and uses[tr.edges[j].parent] == 1
+        ]
+        if len(own) >= GROUP_MIN:
+            groups[i] = own
     return groups
 
 
-def param_table(v: Value, positions: list[int], fmt: str, show_grad: bool, show_local: bool) -> str:
-    """The parameters of op node `v` at `positions` as one HTML-like table: a row each
-    with label, data, grad and the local derivative d v/d parameter."""
+def param_table(tr: Trace, edges: list[int], style: Style) -> str:
+    """The parameters on `edges` as one HTML-like table: a row each with label, data,
+    grad and the local derivative d op/d parameter."""
+    fmt, show_grad, show_local = style.fmt, style.show_grad, style.show_local
     head = ["parameter", "data"] + ["grad"] * show_grad + ["local"] * show_local
     rows = ["".join(f"<TD><B>{h}</B></TD>" for h in head)]
-    for k in positions:
-        p, d = v.parents[k], v.local_grads[k]
-        cells = [p.label, number(p.data, fmt)]
-        cells += [number(p.grad, fmt)] * show_grad + [number(d, fmt)] * show_local
+    for j in edges:
+        e = tr.edges[j]
+        p = tr.nodes[e.parent]
+        cells = [tr.names[e.parent], number(tr.data[e.parent], fmt)]
+        cells += [number(p.grad, fmt)] * show_grad + [number(e.local, fmt)] * show_local
         rows.append(  # names to the left, numbers to the right: columns line up
             "".join(
                 f'<TD ALIGN="{"LEFT" if i == 0 else "RIGHT"}">{escape_text(c)}</TD>'
@@ -238,15 +194,200 @@ def param_table(v: Value, positions: list[int], fmt: str, show_grad: bool, show_
     )
 
 
-def graph_nodes(root: Value, max_nodes: int) -> list[Value]:
-    """Every node `root` depends on, parents first; more than `max_nodes` is a ValueError."""
-    nodes = order(root)[::-1]  # parents first: reads left to right (or top to bottom)
-    if len(nodes) > max_nodes:
-        raise ValueError(
-            f"the graph has {len(nodes)} nodes, more than max_nodes={max_nodes}; "
-            "draw a smaller expression or pass a larger max_nodes"
+def value_fields(tr: Trace, i: int, style: Style, marks: Marks | None) -> tuple[list[str], bool]:
+    """The text fields of value node `i`'s box, top to bottom, and whether the first is
+    a title. The grad, when shown, is always the last field: `grad_field` says so to the
+    pages that change it."""
+    v = tr.nodes[i]
+    named = marks is not None or tr.kinds[i] == "batch statistic"
+    title = tr.names[i] if named and tr.kinds[i] in ("computed", "batch statistic") else v.label
+    fields = [title] if title else []
+    fields.append(f"data {number(tr.data[i], style.fmt)}")
+    if style.show_grad:
+        if marks is not None:
+            fields.append(marks.grad_text.get(i, "grad"))
+        else:
+            fields.append(f"grad {number(_grad(tr, i), style.fmt)}")
+    return fields, bool(title)
+
+
+def _grad(tr: Trace, i: int) -> float:
+    """Node i's gradient: the Value's, or one sample's from the trace's walk."""
+    if tr.sample is None:
+        return float(tr.nodes[i].grad)
+    if not tr.steps and len(tr.nodes) > 1:
+        tr.walk()
+    return tr.grads()[i]
+
+
+def _boxes(tr: Trace, collapse: Sequence[Collapse]) -> dict[int, str]:
+    """Trace index -> the box (`box{k}`) it is hidden in."""
+    box: dict[int, str] = {}
+    for k, group in enumerate(collapse):
+        stop = {id(v) for v in group.inputs}
+        stack = [tr.index[id(v)] for v in group.outputs if id(v) in tr.index]
+        while stack:
+            i = stack.pop()
+            if i in box or id(tr.nodes[i]) in stop or tr.kinds[i] != "computed":
+                continue
+            box[i] = f"box{k}"
+            stack.extend(tr.edges[j].parent for j in tr.into[i])
+    return box
+
+
+class _Drawing:
+    """One `dot` drawing of a trace (see `draw_trace`)."""
+
+    def __init__(self, tr: Trace, style: Style, marks: Marks | None) -> None:
+        if style.rankdir not in ("LR", "TB", "auto"):
+            raise ValueError(f"rankdir must be 'LR', 'TB' or 'auto', got {style.rankdir!r}")
+        self.tr, self.style, self.marks = tr, style, marks
+        self.rankdir = style.rankdir
+        if self.rankdir == "auto":
+            self.rankdir = "LR" if depth(tr) <= AUTO_TB_DEPTH else "TB"
+        self.box = _boxes(tr, style.collapse)
+        groups = param_groups(tr) if style.group_params and marks is None else {}
+        self.groups = {i: es for i, es in groups.items() if i not in self.box}
+        self.grouped = {tr.edges[j].parent for es in self.groups.values() for j in es}
+        self.far = far_uses(tr)
+        self.drawn_edges: set[tuple[str, str]] = set()
+        self.dot = graphviz.Digraph(
+            format="svg",
+            graph_attr={"rankdir": self.rankdir, "nodesep": "0.25", "ranksep": "0.35"},
         )
-    return nodes
+        self.dot.attr("node", fontname=FONT, fontsize="11", margin="0.04,0.02")
+        self.dot.attr("edge", fontname=FONT, fontsize="9", fontcolor="#374151", arrowsize="0.6")
+
+    def draw(self) -> graphviz.Digraph:
+        tr, style = self.tr, self.style
+        unset = tr.sample is None and all(v.grad == 0.0 for v in tr.nodes)
+        if self.marks is None and style.show_grad and unset:
+            self.title("grads are all 0: call backward() first")
+        if tr.sample is not None:
+            self.title(f"sample {tr.sample} of {tr.batch}")
+        for k, group in enumerate(style.collapse):
+            outs = ", ".join(number(o.data, style.fmt) for o in group.outputs)
+            self.dot.node(
+                f"box{k}",
+                html_label(group.label, f"out {outs}", bold_first=True),
+                shape="box3d",
+                style="filled",
+                fillcolor=COLOURS["module"],
+            )
+        for i in range(len(tr.nodes)):
+            if i in self.box:  # hidden in a box: only its edges from outside are drawn
+                self.boxed_edges(i)
+            elif i not in self.grouped:  # else drawn in its op's parameter table
+                self.value(i)
+        if style.legend:
+            add_legend(self.dot)
+        return self.dot
+
+    def title(self, text: str) -> None:
+        self.dot.attr(label=text, labelloc="t", fontcolor="gray40", fontname=FONT)
+
+    def source(self, p: int) -> str:
+        return self.box.get(p, Trace.node_id(p))
+
+    def boxed_edges(self, i: int) -> None:
+        for j in self.tr.into[i]:
+            edge = (self.source(self.tr.edges[j].parent), self.box[i])
+            if edge[0] != edge[1] and edge not in self.drawn_edges:
+                self.drawn_edges.add(edge)
+                self.dot.edge(*edge)
+
+    def value(self, i: int) -> None:
+        tr, n = self.tr, Trace.node_id(i)
+        what = tr.kinds[i]
+        if what == "constant":  # a plain small number: no box, no grad
+            label = html_label(number(tr.data[i], self.style.fmt))
+            self.dot.node(
+                n,
+                label,
+                id=n,
+                shape="plaintext",
+                fontsize="9",
+                fontcolor="#4b5563",
+                margin="0",
+                width="0",
+                height="0",
+            )
+            return
+        fields, titled = value_fields(tr, i, self.style, self.marks)
+        colour, pen = COLOURS[what], "1"
+        if self.marks is not None and i in self.marks.done:
+            colour = COLOURS["done"]
+        if self.marks is not None and i == self.marks.current:
+            colour, pen = COLOURS["current"], "3"
+        self.dot.node(
+            n,
+            html_label(*fields, bold_first=titled, vertical=True),
+            id=n,
+            shape="box",
+            style="filled,rounded" if what == "computed" else "filled",
+            fillcolor=colour,
+            penwidth=pen,
+        )
+        if tr.into[i]:
+            self.op(i)
+
+    def op(self, i: int) -> None:
+        tr, style, n = self.tr, self.style, Trace.node_id(i)
+        op = n + "_op"
+        self.dot.node(
+            op,
+            html_label(tr.nodes[i].op),
+            shape="circle",
+            width="0.3",
+            margin="0.01",
+            fontsize="10",
+        )
+        self.dot.edge(op, n)
+        in_table = self.groups.get(i, [])
+        if in_table:
+            self.dot.node(
+                n + "_params", param_table(tr, in_table, style), shape="plaintext", fontsize="10"
+            )
+            self.dot.edge(n + "_params", op)
+        notes = self.marks.notes if self.marks is not None else {}
+        for j in tr.into[i]:
+            if j in in_table:
+                continue
+            e = tr.edges[j]
+            label = ""
+            if style.show_local and tr.kinds[e.parent] != "constant":
+                label = f"local {number(e.local, style.fmt)}"
+            if j in notes:
+                label = (label + " " if label else "") + notes[j]
+            attrs = {"id": Trace.edge_id(j)}
+            if label:
+                attrs["label"] = html_label(label)
+            tail = self.source(e.parent)
+            if j in self.far and e.parent not in self.box:
+                tail = f"{n}_ref{e.position}"
+                self.reference(e.parent, tail)
+            self.dot.edge(tail, op, **attrs)
+
+    def reference(self, p: int, ref: str) -> None:
+        """A small copy of node `p` next to a far use of it (see `far_uses`)."""
+        tr = self.tr
+        if tr.kinds[p] == "constant":
+            text, colour = number(tr.data[p], self.style.fmt), "#4b5563"
+        else:
+            named = tr.nodes[p].label or (tr.names[p] if self.marks is not None else "")
+            title = named or f"data {number(tr.data[p], self.style.fmt)}"
+            where = "above" if self.rankdir == "TB" else "left"
+            text, colour = f"{title} (drawn {where})", "#1f2937"
+        self.dot.node(
+            ref, html_label(text), shape="plaintext", fontsize="9", margin="0", fontcolor=colour
+        )
+
+
+def draw_trace(tr: Trace, style: Style = Style(), marks: Marks | None = None) -> graphviz.Digraph:
+    """A trace as a `graphviz.Digraph`, in `style`; `marks` is the stepper's state (a
+    drawing with marks names every node as the captions do and draws parameters one by
+    one, since the stepper colours them one by one)."""
+    return _Drawing(tr, style, marks).draw()
 
 
 def draw_dot(
@@ -258,13 +399,9 @@ def draw_dot(
     max_nodes: int = MAX_NODES,
     params: Iterable[Value] = (),
     legend: bool = False,
-    highlight: Value | None = None,
-    done: set[int] | None = None,
-    edge_notes: dict[tuple[int, int], str] | None = None,
     collapse: Sequence[Collapse] = (),
-    names: dict[int, str] | None = None,
-    grad_text: dict[int, str] | None = None,
-    group_params: bool | None = None,
+    group_params: bool = True,
+    sample: int | None = None,
 ) -> graphviz.Digraph:
     """The graph of everything `root` depends on, as a `graphviz.Digraph`.
 
@@ -276,151 +413,22 @@ def draw_dot(
     leaves as inputs, unlabelled leaves as constants; `legend=True` adds a key of the
     colours. `group_params` draws the parameters an op has to itself (a neuron's weights
     and bias, at least `GROUP_MIN`) as one table with their data, grad and local
-    derivative (default: on, except in the stepper, which colours nodes one by one).
-    `collapse` draws modules (a neuron, a layer) as single boxes (see `Collapse`).
-    `highlight`, `done`, `edge_notes`, `names` (a name shown in unlabelled computed nodes)
-    and `grad_text` (the grad cell's text) are used by the backprop stepper.
+    derivative. `collapse` draws modules (a neuron, a layer) as single boxes.
+
+    On a batched graph, `sample=k` draws sample k's own graph, rooted at its own loss
+    term, with its numbers and its own gradients (see `chainrule.viz.trace`), titled
+    "sample k of n".
     """
+    style = Style(rankdir, fmt, show_grad, show_local, group_params, legend, collapse)
     if rankdir not in ("LR", "TB", "auto"):
         raise ValueError(f"rankdir must be 'LR', 'TB' or 'auto', got {rankdir!r}")
-    nodes = graph_nodes(root, max_nodes)
-    if rankdir == "auto":
-        rankdir = "LR" if depth(nodes) <= AUTO_TB_DEPTH else "TB"
-    param_ids = {id(p) for p in params}
-    name = {id(v): f"n{i}" for i, v in enumerate(nodes)}
-    box: dict[int, str] = {}  # node id -> the box it is hidden in
-    for k, group in enumerate(collapse):
-        for m in _members(group):
-            box[m] = f"box{k}"
-    if group_params is None:
-        group_params = grad_text is None and highlight is None
-    groups = param_groups(nodes, param_ids) if group_params else {}
-    groups = {k: ps for k, ps in groups.items() if k not in box}  # a box shows no tables
-    grouped = {id(v.parents[k]) for v in nodes for k in groups.get(id(v), ())}
-    dot = graphviz.Digraph(
-        format="svg",
-        graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
-    )
-    dot.attr("node", fontname=FONT, fontsize="11", margin="0.04,0.02")
-    dot.attr("edge", fontname=FONT, fontsize="9", fontcolor="#374151", arrowsize="0.6")
-    if show_grad and grad_text is None and all(v.grad == 0.0 for v in nodes):
-        dot.attr(
-            label="grads are all 0: call backward() first",
-            labelloc="t",
-            fontcolor="gray40",
-            fontname=FONT,
-        )
-    for k, group in enumerate(collapse):
-        outs = ", ".join(number(o.data, fmt) for o in group.outputs)
-        dot.node(
-            f"box{k}",
-            html_label(group.label, f"out {outs}", bold_first=True),
-            shape="box3d",
-            style="filled",
-            fillcolor=COLOURS["module"],
-        )
-    drawn_edges: set[tuple[str, str]] = set()
-    far = far_uses(nodes)
-    where = "above" if rankdir == "TB" else "left"
-
-    def source(p: Value) -> str:
-        return box.get(id(p), name[id(p)])
-
-    def reference(p: Value, ref: str) -> None:
-        """A small copy of `p` next to a far use of it (see `far_uses`)."""
-        if kind(p, param_ids) == "constant":
-            text, attrs = number(p.data, fmt), {"fontcolor": "#4b5563"}
-        else:
-            title = p.label or (names or {}).get(id(p), "") or f"data {number(p.data, fmt)}"
-            text, attrs = f"{title} (drawn {where})", {"fontcolor": "#1f2937"}
-        dot.node(ref, html_label(text), shape="plaintext", fontsize="9", margin="0", **attrs)
-
-    for v in nodes:
-        if id(v) in box:  # hidden in a box: only its edges from outside the box are drawn
-            for p in v.parents:
-                edge = (source(p), box[id(v)])
-                if edge[0] != edge[1] and edge not in drawn_edges:
-                    drawn_edges.add(edge)
-                    dot.edge(*edge)
-            continue
-        if id(v) in grouped:  # drawn in its op's parameter table
-            continue
-        n = name[id(v)]
-        what = kind(v, param_ids)
-        if what == "constant":  # a plain small number: no box, no grad
-            dot.node(
-                n,
-                html_label(number(v.data, fmt)),
-                id=n,
-                shape="plaintext",
-                fontsize="9",
-                fontcolor="#4b5563",
-                margin="0",
-                width="0",
-                height="0",
-            )
-            continue
-        fields = []
-        title = v.label or (names or {}).get(id(v), "")
-        if title:
-            fields.append(title)
-        fields.append(f"data {number(v.data, fmt)}")
-        if show_grad:
-            fields.append((grad_text or {}).get(id(v), f"grad {number(v.grad, fmt)}"))
-        colour, pen = COLOURS[what], "1"
-        if done is not None and id(v) in done:
-            colour = COLOURS["done"]
-        if highlight is not None and v is highlight:
-            colour, pen = COLOURS["current"], "3"
-        dot.node(
-            n,
-            html_label(*fields, bold_first=bool(title), vertical=True),
-            id=n,
-            shape="box",
-            style="filled,rounded" if what == "computed" else "filled",
-            fillcolor=colour,
-            penwidth=pen,
-        )
-        if v.is_leaf:
-            continue
-        op = n + "_op"
-        dot.node(op, html_label(v.op), shape="circle", width="0.3", margin="0.01", fontsize="10")
-        dot.edge(op, n)
-        in_table = groups.get(id(v), [])
-        if in_table:
-            dot.node(
-                n + "_params",
-                param_table(v, in_table, fmt, show_grad, show_local),
-                shape="plaintext",
-                fontsize="10",
-            )
-            dot.edge(n + "_params", op)
-        for k, (p, d) in enumerate(zip(v.parents, v.local_grads)):
-            if k in in_table:
-                continue
-            label = ""
-            if show_local and kind(p, param_ids) != "constant":
-                label = f"local {number(d, fmt)}"
-            if edge_notes and (id(v), k) in edge_notes:
-                label = (label + " " if label else "") + edge_notes[(id(v), k)]
-            attrs = {"id": f"e{n}_{k}"}
-            if label:
-                attrs["label"] = html_label(label)
-            tail = source(p)
-            if (id(v), k) in far and id(p) not in box:
-                tail = f"{n}_ref{k}"
-                reference(p, tail)
-            dot.edge(tail, op, **attrs)
-    if legend:
-        add_legend(dot)
-    return dot
+    return draw_trace(trace(root, params, max_nodes, sample), style)
 
 
 def legend_label(stepper: bool = False) -> str:
     """The key of the node colours as an HTML-like label: one coloured cell per kind."""
     keys = ["input", "parameter", "computed"] + (["current", "done"] if stepper else [])
-    words = {"current": "current node", "done": "already processed"}
-    cells = "".join(f'<TD BORDER="1" BGCOLOR="{COLOURS[k]}">{words.get(k, k)}</TD>' for k in keys)
+    cells = "".join(f'<TD BORDER="1" BGCOLOR="{COLOURS[k]}">{WORDS.get(k, k)}</TD>' for k in keys)
     cells += '<TD><FONT POINT-SIZE="9" COLOR="#4b5563">0.5</FONT> constant</TD>'
     return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{cells}</TR></TABLE>>'
 
@@ -431,43 +439,6 @@ def add_legend(dot: graphviz.Digraph, stepper: bool = False) -> None:
     with dot.subgraph(name="legend_rank") as c:
         c.attr(rank="sink")
         c.node("legend", legend_label(stepper), shape="plaintext", fontsize="10")
-
-
-def pipe(dot: graphviz.Digraph, fmt: str = "svg", timeout: float | None = None) -> bytes:
-    """The drawing made by the real `dot` in format `fmt`, as bytes.
-
-    `dot` is stopped after `timeout` seconds (default `DOT_TIMEOUT`) with a
-    `DotTimeoutError` that names the limit; a `dot` failure is a `DotError`."""
-    if not has_dot():
-        raise DotMissingError(INSTALL_HINT)
-    limit = DOT_TIMEOUT if timeout is None else timeout
-    try:
-        done = subprocess.run(
-            ["dot", f"-T{fmt}"],
-            input=dot.source.encode(),
-            capture_output=True,
-            timeout=limit,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:  # run() has already killed dot
-        raise DotTimeoutError(
-            f"`dot` took more than the time limit of {limit:g} s (viz.graph.DOT_TIMEOUT) "
-            "to lay out the graph and was stopped; draw a smaller expression or raise "
-            "the limit"
-        ) from None
-    if done.returncode != 0:
-        raise DotError(f"`dot` failed: {done.stderr.decode(errors='replace').strip()}")
-    return done.stdout
-
-
-def render(dot: graphviz.Digraph, path: str, fmt: str = "svg", timeout: float | None = None) -> str:
-    """Render with the real `dot` to `path`.{fmt}; returns the file written. Nothing is
-    written unless `dot` succeeds within `timeout` seconds (default `DOT_TIMEOUT`)."""
-    out = f"{path}.{fmt}"
-    image = pipe(dot, fmt, timeout)
-    with open(out, "wb") as f:
-        f.write(image)
-    return out
 
 
 def _repr_svg_(v: Value) -> Any:

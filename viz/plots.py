@@ -177,7 +177,7 @@ def history(hist: History, path: str | Path | None = None) -> Any:
         axes[2].set_title("learning rate")
     if hist.best_epoch is not None:
         for ax in axes[:2]:
-            ax.axvline(hist.best_epoch + 1, color="gray", ls="--", lw=1, label="best")
+            ax.axvline(hist.best_epoch, color="gray", ls="--", lw=1, label="best")
     for ax in axes:
         ax.set_xlabel("epoch")
     axes[0].legend()

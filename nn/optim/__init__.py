@@ -1,7 +1,7 @@
 """Optimizers and learning-rate schedules, as torch.optim: one file each.
 
 - `optimizer.py`: `Optimizer` (parameter groups, state, state dicts)
-- `sgd.py`, `adam.py`: the update rules
+- `sgd.py`, `adam.py`: the update rules (SGD; Adam and AdamW)
 - `lr_scheduler.py`: `StepLR`, `MultiStepLR`, `ExponentialLR`, `CosineAnnealingLR`
 
 The update-to-weight ratio |Δw|/|w| (see `nn.train`) tells whether a learning rate is
@@ -9,7 +9,7 @@ sane: around 1e-3 per step is the usual rule of thumb.
 """
 
 from chainrule.nn.optim import lr_scheduler
-from chainrule.nn.optim.adam import Adam
+from chainrule.nn.optim.adam import Adam, AdamW
 from chainrule.nn.optim.lr_scheduler import (
     CosineAnnealingLR,
     ExponentialLR,
@@ -23,6 +23,7 @@ from chainrule.nn.optim.sgd import SGD
 __all__ = [
     "SGD",
     "Adam",
+    "AdamW",
     "CosineAnnealingLR",
     "ExponentialLR",
     "LRScheduler",

@@ -17,10 +17,10 @@ import copy
 from typing import Any
 
 from chainrule.engine import Value
-from chainrule.engine.backprop import interior_order, order
 from chainrule.nn import Layer, Module
+from chainrule.viz.palette import COLOURS
 from chainrule.viz.playground.session import loss_function
-from chainrule.viz.stepper import node_names, start_caption, step_lines
+from chainrule.viz.trace import trace
 
 MAX_NODES = 8000  # a 6 x 16 network's graph for one sample has about 5000 nodes
 
@@ -68,15 +68,16 @@ def sample_loss(
 
 
 def graph(model: Module, x: list[float], y: Any, loss: str) -> dict[str, Any]:
-    """Nodes, edges, module boxes and backward steps of one sample's loss, as JSON."""
+    """Nodes, edges, module boxes and backward steps of one sample's loss, as JSON: the
+    stepper's trace (`chainrule.viz.trace`), its kinds and names, and the one palette."""
     root, modules, params = sample_loss(model, x, y, loss)
-    nodes = order(root)
-    if len(nodes) > MAX_NODES:
+    try:
+        tr = trace(root, [p for _, p in params], MAX_NODES)
+    except ValueError:
         raise ValueError(
-            f"this sample's graph has {len(nodes)} nodes, more than {MAX_NODES}: "
+            f"this sample's graph has more than {MAX_NODES} nodes: "
             "use a smaller network to step through it"
-        )
-    ids = {id(v): i for i, v in enumerate(nodes)}
+        ) from None
     group: dict[int, int] = {}
     boxes: list[dict[str, Any]] = []
     for name, out, stop in modules:
@@ -86,69 +87,37 @@ def graph(model: Module, x: list[float], y: Any, loss: str) -> dict[str, Any]:
         k = len(boxes)
         for m in members:
             group[m] = k
-        boxes.append({"name": name, "out": ids[id(out)]})
-    names = node_names(nodes[::-1], root)  # the stepper's names: labels, else mul1, add2...
-    root_name = names[id(root)]
-    param_ids = {id(p) for _, p in params}
-    input_ids = {id(v) for v in root_inputs(nodes, param_ids)}
-    out_nodes = []
-    for v in nodes:
-        kind = "interior" if not v.is_leaf else "param" if id(v) in param_ids else "input"
-        if kind == "input" and id(v) not in input_ids:
-            kind = "constant"
-        out_nodes.append(
-            {
-                "label": names[id(v)],
-                "op": v.op,
-                "data": v.data,
-                "kind": kind,
-                "box": group.get(id(v)),
-            }
-        )
-    edges = [
-        [ids[id(p)], ids[id(v)], d]
-        for v in nodes
-        if not v.is_leaf
-        for p, d in zip(v.parents, v.local_grads)
+        boxes.append({"name": name, "out": tr.index[id(out)]})
+    nodes = [
+        {"label": tr.names[i], "op": v.op, "data": tr.data[i], "kind": tr.kinds[i],
+         "box": group.get(id(v))}
+        for i, v in enumerate(tr.nodes)
+    ]  # fmt: skip
+    steps = [
+        {
+            "node": s.node,
+            "upstream": s.upstream,
+            "caption": list(s.caption),
+            "adds": [[a.parent, a.local, a.added] for a in s.adds],
+            "after": [[a.parent, a.after] for a in s.adds],
+        }
+        for s in tr.walk()
     ]
-    total = len(interior_order(root))
-    steps = []
-    for step in root.backward_steps():
-        steps.append(
-            {
-                "node": ids[id(step.node)],
-                "upstream": step.upstream,
-                "caption": step_lines(step, total, names, root_name),
-                "adds": [[ids[id(c.parent)], c.local, c.added] for c in step.contributions],
-                "after": [[ids[id(c.parent)], c.parent.grad] for c in step.contributions],
-            }
-        )
     # the same loss built again and differentiated by backward(), for the page's check
     check, _, check_params = sample_loss(model, x, y, loss)
     check.backward()
     return {
         "backward_grads": [p.grad for _, p in check_params],
-        "nodes": out_nodes,
-        "edges": edges,
+        "nodes": nodes,
+        "edges": [[e.parent, e.child, e.local] for e in tr.edges],
         "boxes": boxes,
-        "root": ids[id(root)],
-        "start": start_caption(root_name),
+        "root": tr.root_index,
+        "start": tr.start_caption(),
         "loss": root.data,
         "steps": steps,
         "grads": [{"name": n, "label": p.label, "grad": p.grad} for n, p in params],
+        "palette": COLOURS,
     }
-
-
-def root_inputs(nodes: list[Value], param_ids: set[int]) -> list[Value]:
-    """The sample's input leaves (labelled x0, x1, ...), not constants or parameters."""
-    return [
-        v
-        for v in nodes
-        if v.is_leaf
-        and id(v) not in param_ids
-        and v.label.startswith("x")
-        and v.label[1:].isdigit()
-    ]
 
 
 def _members(out: Value, stop: set[int], taken: dict[int, int]) -> set[int]:

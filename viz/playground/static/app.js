@@ -455,10 +455,10 @@ function columns(g) {
   const children = Array.from({ length: n }, () => []);
   for (const [p, c] of g.edges) { parents[c].push(p); children[p].push(c); }
   for (let v = n - 1; v >= 0; v--) { // ids are in backward order: parents have larger ids
-    if (g.nodes[v].kind === "interior") col[v] = 1 + Math.max(0, ...parents[v].map((p) => (g.nodes[p].kind === "interior" ? col[p] : 0)));
+    if (g.nodes[v].kind === "computed") col[v] = 1 + Math.max(0, ...parents[v].map((p) => (g.nodes[p].kind === "computed" ? col[p] : 0)));
   }
   for (let v = 0; v < n; v++) {
-    if (g.nodes[v].kind !== "interior") col[v] = Math.min(...children[v].map((c) => col[c])) - 1;
+    if (g.nodes[v].kind !== "computed") col[v] = Math.min(...children[v].map((c) => col[c])) - 1;
   }
   return col;
 }
@@ -498,7 +498,7 @@ function layoutGraph() {
     const isBox = it.key[0] === "b";
     const v = isBox ? g.boxes[+it.key.slice(1)].out : +it.key.slice(1);
     const node = g.nodes[v];
-    const fill = isBox ? "#ede9fe" : node.kind === "param" ? "#dbeafe" : node.kind === "interior" ? "#f3f4f6" : "#e0f2fe";
+    const fill = isBox ? g.palette.module : g.palette[node.kind]; // the one palette (viz/palette.py)
     it.rect = el("rect", { x: it.x, y: it.y, width: BW, height: BH, rx: isBox ? 6 : 2, fill, stroke: isBox ? "#7c3aed" : "#6b7280" }, group);
     it.fill = fill;
     const title = isBox ? g.boxes[+it.key.slice(1)].name : node.label || node.op || node.kind;
@@ -539,7 +539,7 @@ function showFrame(k) {
     const active = current && bp.rep[current.node] === it.key;
     if (active) view.scrollTo({ left: it.x - view.clientWidth / 2, top: it.y - view.clientHeight / 2 }); // keep it in sight
     const finished = done.has(it.node);
-    it.rect.setAttribute("fill", active ? "#fde68a" : finished ? "#dcfce7" : it.fill);
+    it.rect.setAttribute("fill", active ? g.palette.current : finished ? g.palette.done : it.fill);
     it.rect.setAttribute("stroke-width", active ? 3 : 1);
     it.value.textContent = `${fmt(g.nodes[it.node].data, 3)} | grad ${fmt(grad[it.node], 3)}`;
   }
@@ -568,7 +568,7 @@ function showFrame(k) {
     });
     tbody.dataset.built = String(g.nodes.length) + g.loss;
   }
-  const paramIds = new Map(g.nodes.map((n, v) => [n.label, v]).filter(([, v]) => g.nodes[v].kind === "param"));
+  const paramIds = new Map(g.nodes.map((n, v) => [n.label, v]).filter(([, v]) => g.nodes[v].kind === "parameter"));
   [...tbody.rows].forEach((tr, i) => {
     const w = g.grads[i], v = paramIds.get(w.label);
     const value = v === undefined ? 0 : grad[v];
