@@ -239,11 +239,16 @@ class Trainer:
         """Forward, loss (+ l1·Σ|w| + l2·Σw²), backward, optimizer step: (predictions,
         data loss). Raises an ArithmeticError as soon as a number is not finite."""
         self.model.train()
-        pred = self.model(xb)
-        if not all(math.isfinite(v.data) for p in pred for v in row(p)):
+        if self.task.name in LOSSES:  # the library's losses: one graph for the whole batch
+            out = self.model(np.asarray(xb, dtype=float))  # engine.batched
+            outs = out if isinstance(out, list) else [out]
+            pred: Any = np.column_stack([v.data for v in outs]).tolist()  # rows of numbers
+        else:  # a loss of the user's: the per-sample outputs it was written for
+            pred = out = self.model(xb)
+        if not all(math.isfinite(float(v)) for p in pred for v in row(p)):
             # checked apart from the loss, which can hide a NaN (hinge's max)
             raise _NonFinite("the model's outputs are not finite")
-        data_loss = self.task.fn(pred, yb)
+        data_loss = self.task.fn(out, yb)
         objective = data_loss
         if self.l1:
             objective = objective + self.l1 * l1_penalty(self.model)
