@@ -269,6 +269,13 @@ def bce(x: Any, target: Any) -> Any:
 
 def sample(v: Any, i: int) -> tuple[float, float, tuple[tuple[Any, float], ...]]:
     """Sample i of a node: (its number, its gradient, (parent, local derivative) for each
-    parent), the numbers the per-sample graph's node would hold for that sample."""
-    pick = lambda a: float(a if type(a) is float else a[i])  # noqa: E731
+    parent), the numbers the per-sample graph's node would hold for that sample. (A
+    scalar node's gradient is the batch's sum: its own number, not sample i's share.)"""
+    n = size(v)
+    if not -n <= i < n and type(v.data) is not float:
+        raise IndexError(f"sample {i} of a batch of {n}")
+
+    def pick(a: Any) -> float:
+        return float(a if np.ndim(a) == 0 else a[i])
+
     return pick(v.data), pick(v.grad), tuple((p, pick(d)) for p, d, _ in v.chain_rule(1.0))

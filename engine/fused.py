@@ -194,7 +194,8 @@ def _d_cross_entropy(target: int, parents: Sequence[Any], out: Number) -> tuple[
 def softmax_cross_entropy(logits: Sequence[Operand], target: Any) -> Value:
     """-ln softmax(z)_y as one node, computed as ln Σ e^{z_k - m} - (z_y - m) (m = max z)
     like PyTorch's log_softmax, so it neither overflows nor cancels; derivative
-    `_d_cross_entropy`."""
+    `_d_cross_entropy`. Batched logits (`engine.batched`) take an array of classes, one
+    per sample."""
     ps = _lift_all(logits)
     if _any_batched(ps) or type(target).__name__ == "ndarray":
         return _batched().cross_entropy(ps, target)
@@ -217,6 +218,7 @@ def binary_cross_entropy_with_logits(logit: Operand, target: Any) -> Value:
     """-[y ln σ(x) + (1-y) ln(1-σ(x))] as one node, for a logit x and target y in [0, 1].
 
     Value: (1-y)·x + max(-x, 0) + ln(1 + e^-|x|), which never overflows; derivative `_d_bce`.
+    A batched logit (`engine.batched`) takes an array of targets, one per sample.
     """
     x = logit if type(logit) is Value else lift(logit)
     if type(x.data) is not float or type(target).__name__ == "ndarray":

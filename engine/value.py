@@ -287,6 +287,12 @@ class Value(Node):
     def __ge__(self, other: Operand) -> bool:
         return self._scalar("a comparison") >= _compared(other)
 
+    def sample(self, i: int) -> tuple[float, float, tuple[tuple[Value, float], ...]]:
+        """Sample i of a batched graph at this node: (its number, its gradient, (parent,
+        local derivative) per parent): what the node of sample i's own graph holds. A
+        scalar node (a parameter) gives its own numbers. See `engine.batched.sample`."""
+        return _batched().sample(self, i)  # type: ignore[no-any-return]
+
     # --- reductions over a batch --------------------------------------------------------
     def sum(self) -> Value:
         """Σ over the batch's samples, a scalar Value (a scalar Value is its own sum)."""

@@ -15,16 +15,9 @@ import pytest
 import torch
 from chainrule.engine import Function, Value, add_all, grad, gradcheck, neuron, no_grad
 from chainrule.engine.backprop import order
-from chainrule.nn import (
-    MLP,
-    bce_with_logits,
-    cross_entropy,
-    hinge_loss,
-    l1_penalty,
-    l2_penalty,
-    make_moons,
-    mse_loss,
-)
+from chainrule.nn import MLP, make_moons
+from chainrule.nn.losses import bce_with_logits, cross_entropy, hinge_loss, mse_loss
+from chainrule.nn.regularization import l1_penalty, l2_penalty
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -279,13 +272,22 @@ def test_no_grad_and_copies_of_a_batched_graph() -> None:
         assert loss2.data == 4.5 and sorted(type(v.grad).__name__ for v in leaves)
 
 
-def test_fused_neuron_and_losses_over_a_batch_equal_per_sample() -> None:
+def test_fused_neuron_over_a_batch_and_reading_one_sample() -> None:
+    """The batched node holds each sample's numbers: `v.sample(i)` reads sample i's number,
+    gradient and local derivatives, as the node of sample i's own graph."""
     rng = np.random.default_rng(1)
     X, w = rng.normal(size=(6, 3)), [Value(v) for v in rng.normal(size=3)]
     b = Value(0.1)
     batched = neuron(w, [Value(c) for c in X.T], b, "tanh")
-    per = [neuron(w, list(row), b, "tanh").data for row in X.tolist()]
-    _close(batched.data, per, "neuron")
+    batched.backward(gradient=np.ones(6))
+    for i, row in enumerate(X.tolist()):
+        one = neuron(w, row, b, "tanh")
+        one.backward()
+        data, g, edges = batched.sample(i)
+        _close([data, g], [one.data, one.grad], f"sample {i}")
+        _close([d for _, d in edges], one.local_grads, f"sample {i}'s local derivatives")
+    with pytest.raises(IndexError, match="sample 6 of a batch of 6"):
+        batched.sample(6)
 
 
 @pytest.mark.parametrize("loss", [mse_loss, hinge_loss, cross_entropy, bce_with_logits])
