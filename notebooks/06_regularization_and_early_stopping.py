@@ -169,7 +169,7 @@ for ax, (name, m) in zip(axes, nets.items()):
     zeros, small = int(np.sum(ws == 0.0)), int(np.sum(np.abs(ws) < 1e-3))
     ax.hist(ws, bins=np.linspace(-1.5, 1.5, 61), color="tab:purple")
     ax.set_title(f"{name}: {zeros} exact zeros", fontsize=9)
-    acc = np.mean([(o[0].data > 0) == (t == 1) for o, t in zip(m(xv), yv)])
+    acc = np.mean((m(xv).data > 0) == (np.asarray(yv) == 1))  # one Value over the batch
     print(
         f"{name:16s} exactly 0: {zeros:3d}/{len(ws)}   |w| < 1e-3: {small:3d}   "
         f"‖w‖₁ {np.abs(ws).sum():6.2f}   ‖w‖₂ {np.sqrt((ws**2).sum()):5.2f}   "
