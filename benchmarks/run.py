@@ -8,12 +8,20 @@ from __future__ import annotations
 import platform
 import sys
 
-from benchmarks import bench_batchnorm, bench_engine, bench_mlp, bench_playground, bench_stepper
+from benchmarks import (
+    bench_batchnorm,
+    bench_engine,
+    bench_mlp,
+    bench_playground,
+    bench_stepper,
+    bench_training,
+)
 
 
 def main() -> None:
     print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}\n")
-    for section in (bench_engine, bench_mlp, bench_batchnorm, bench_stepper, bench_playground):
+    sections = (bench_engine, bench_mlp, bench_training, bench_batchnorm, bench_stepper)
+    for section in (*sections, bench_playground):
         print(section.run(), flush=True)
 
 
