@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from chainrule.engine import Value
 from chainrule.nn.batchnorm import BatchNorm1d
-from chainrule.nn.dropout import Dropout
+from chainrule.nn.dropout import Dropout, check_probability
 from chainrule.nn.finite import finite_or_none
 from chainrule.nn.module import Module, flatten
 from chainrule.nn.optim import LRScheduler, Optimizer
@@ -334,41 +334,40 @@ class Trainer:
     def set(self, **changes: Any) -> None:
         """Change hyper-parameters between steps, taking effect at the next one:
         the optimizer's (`lr`, `momentum`, `weight_decay`, ... as its groups name them;
-        every group), `l1`, `l2`, `dropout` (every Dropout's p), `bn_momentum` (every
-        BatchNorm1d's), `batch_size` (from the next epoch), `patience`, `epochs`.
+        every group), `l1`, `l2`, `scheduler` (an LRScheduler or None), and the modules'
+        (`dropout`: every Dropout's p, `dropout_inverted`: its form, `bn_momentum`: every
+        BatchNorm1d's); `batch_size` (from the next epoch), `patience`, `epochs`.
         Everything is checked first: a bad value raises and changes nothing. The edit is
-        recorded in `history.edits`."""
+        recorded in `history.edits` (a schedule by its class name)."""
         apply = [self._edit(name, value) for name, value in changes.items()]
         for do in apply:
             do()
-        self.history.edits.append({"step": self.steps, "epoch": self.epoch, **changes})
+        shown = {k: type(v).__name__ if k == "scheduler" else v for k, v in changes.items()}
+        self.history.edits.append({"step": self.steps, "epoch": self.epoch, **shown})
 
     def _edit(self, name: str, value: Any) -> Callable[[], None]:
         """A checked change, to apply once every change is checked."""
-        if name in ("l1", "l2"):
-            check_number(name, value)
-            return lambda: setattr(self, name, float(value))
-        if name in ("dropout", "bn_momentum"):
-            # the modules' own checks, on a probe: nothing changes if the value is bad
-            kind, attr = (Dropout, "p") if name == "dropout" else (BatchNorm1d, "momentum")
-            probe = Dropout(value) if kind is Dropout else BatchNorm1d(1, momentum=value)
+        if name in _MODULE_EDITS:
+            kind, attr, check = _MODULE_EDITS[name]
+            new = check(value)  # the module's own check: nothing changes if it is bad
             targets = [m for m in self.model.modules() if isinstance(m, kind)]
             if not targets:
                 raise ValueError(f"{name}: the model has no {kind.__name__} layer")
-            new = getattr(probe, attr)
-
-            def apply() -> None:
-                for m in targets:
-                    setattr(m, attr, new)
-
-            return apply
-        if name in ("batch_size", "epochs", "patience"):
+            return lambda: _set_all(targets, attr, new)
+        if name in _COUNTS:
             if name != "batch_size" or value is not None:
-                _whole(name, value, 0 if name == "patience" else 1)
+                _whole(name, value, _COUNTS[name])
             if name == "patience" and self.val is None:
                 raise ValueError("early stopping (patience) needs validation data")
-            return lambda: setattr(self, name, value)
-        return self._optimizer_edit(name, value)
+        elif name in ("l1", "l2"):
+            check_number(name, value)
+            value = float(value)
+        elif name == "scheduler":
+            if value is not None and not isinstance(value, LRScheduler):
+                raise TypeError(f"scheduler must be an LRScheduler or None, got {type(value)}")
+        else:
+            return self._optimizer_edit(name, value)
+        return lambda: setattr(self, name, value)
 
     def _optimizer_edit(self, name: str, value: Any) -> Callable[[], None]:
         opt = self.optimizer
@@ -388,6 +387,26 @@ class Trainer:
                 self.scheduler.base_lrs = [value] * len(opt.param_groups)
 
         return apply
+
+
+def _set_all(modules: list[Module], attr: str, value: Any) -> None:
+    for m in modules:
+        setattr(m, attr, value)
+
+
+def _check_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected True or False, got {value!r}")
+    return value
+
+
+# live edits of the model's modules: (module class, attribute, check giving the value)
+_MODULE_EDITS: dict[str, tuple[type, str, Callable[[Any], Any]]] = {
+    "dropout": (Dropout, "p", check_probability),
+    "dropout_inverted": (Dropout, "inverted", _check_flag),
+    "bn_momentum": (BatchNorm1d, "momentum", lambda v: BatchNorm1d(1, momentum=v).momentum),
+}
+_COUNTS = {"batch_size": 1, "epochs": 1, "patience": 0}  # live edits of counts: lowest value
 
 
 def fit(

@@ -158,6 +158,32 @@ def test_edits_that_the_model_cannot_take_are_refused() -> None:
     with pytest.raises(ValueError, match="Adam has no hyper-parameter 'momentum'"):
         adam.set(momentum=0.9)
     adam.set(weight_decay=0.1, decoupled_weight_decay=True)
+    with pytest.raises(TypeError, match="True or False"):
+        _trainer(_model(dropout=0.1)).set(dropout_inverted=1)
+
+
+def test_the_schedule_and_dropouts_form_can_change_between_steps() -> None:
+    model = _model(dropout=0.2)
+    t = _trainer(model)
+    t.run_epoch()
+    sched = StepLR(t.optimizer, 1, 0.5)
+    t.set(scheduler=sched, dropout_inverted=False)
+    assert (
+        t.scheduler is sched
+        and not next(m for m in model.modules() if hasattr(m, "inverted")).inverted
+    )
+    assert t.history.edits[-1] == {
+        "step": 4,
+        "epoch": 1,
+        "scheduler": "StepLR",
+        "dropout_inverted": False,
+    }
+    t.run_epoch()
+    t.set(scheduler=None)
+    t.run_epoch()
+    assert t.history.lr == [0.1, 0.1, 0.05]
+    with pytest.raises(TypeError, match="LRScheduler"):
+        t.set(scheduler="step")
 
 
 def test_ratio_window_keeps_the_last_steps_only() -> None:
