@@ -316,9 +316,9 @@ def test_graph_explains_option_names_bare_functions_and_huge_numbers(
 def test_graph_over_dots_time_limit_is_one_error_line(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chainrule import viz
+    from chainrule.viz import dot
 
-    monkeypatch.setattr(viz.dot, "DOT_TIMEOUT", 1e-6)
+    monkeypatch.setattr(dot, "DOT_TIMEOUT", 1e-6)
     assert main(["graph", "x*2", "--x", "1", "--out", str(tmp_path / "g")]) == 1
     assert "time limit of 1e-06 s" in _one_error_line(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []

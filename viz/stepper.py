@@ -166,6 +166,7 @@ def stepper_data(tr: Trace, style: Style | None = None) -> tuple[dict[str, Any],
         "start": tr.start_caption(),
         "steps": steps,
         "palette": COLOURS,
+        "stats": "batch statistic" in tr.kinds,
     }
     return data, widest
 
@@ -180,11 +181,12 @@ def _script_json(obj: object) -> str:
     )
 
 
-def _legend_html() -> str:
+def _legend_html(stats: bool = False) -> str:
+    """The page's key of the colours (`stats`: batch statistics too)."""
     keys = [("current", ""), ("done", ""), ("computed", "not yet processed")]
-    keys += [("input", ""), ("parameter", "")]
+    keys += [("input", ""), ("parameter", "")] + [("batch statistic", "")] * stats
     spans = [
-        f'<span class="key" style="background:var(--cr-{k})">'
+        f'<span class="key" style="background:var(--cr-{k.replace(" ", "-")})">'
         f"{html.escape(text or WORDS.get(k, k))}</span>"
         for k, text in keys
     ]
@@ -202,11 +204,11 @@ def page(title: str, svg: str, data: dict[str, Any]) -> str:
     """The stepper's page as one self-contained HTML text (no network needed)."""
     fills = {
         "palette": css_variables(),
-        "css": static_text("stepper.css"),
-        "legend": _legend_html(),
+        "css": static_text("stepper.css") + static_text("page.css"),
+        "legend": _legend_html(data["stats"]),
         "title": html.escape(title),
         "data": _script_json(data),
-        "js": static_text("stepper.js"),
+        "js": static_text("stepper.js") + static_text("page.js"),
         "svg": svg,
     }
     # one pass over the template: a title or label holding `{{svg}}` stays text

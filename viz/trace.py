@@ -106,6 +106,7 @@ class Trace:
     index: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._grads: tuple[int, list[float]] | None = None  # (steps walked, grads)
         self.index = {id(v): k for k, v in enumerate(self.nodes)}
         self.into: list[list[int]] = [[] for _ in self.nodes]  # node -> its incoming edges
         for j, e in enumerate(self.edges):
@@ -201,11 +202,14 @@ class Trace:
 
     def grads(self) -> list[float]:
         """Each node's gradient after the walk (d root/d node); the root's is 1."""
+        if self._grads is not None and self._grads[0] == len(self.steps):
+            return self._grads[1]
         out = [0.0] * len(self.nodes)
         out[-1] = 1.0
         for s in self.steps:
             for a in s.adds:
                 out[a.parent] = a.after
+        self._grads = (len(self.steps), out)
         return out
 
 
@@ -272,8 +276,9 @@ def trace(
     one sample of a batched graph (required when `root` is batched)."""
     stats: set[int] = set()
     batch = None
-    if sample is not None or _is_batch(root.data) or _reduces_batch(root):
+    if sample is not None or _batched(root):
         root, stats, batch = sample_graph(root, sample)
+        sample = cast(int, sample) % batch  # sample -1: the last one
     nodes = _sample_order(root, stats) if batch is not None else order(root)[::-1]
     if len(nodes) > max_nodes:
         raise _too_many(len(nodes), max_nodes)
@@ -292,6 +297,19 @@ def trace(
 
 
 # --- one sample of a batched graph ---------------------------------------------------
+
+
+def _batched(root: Value) -> bool:
+    """Whether any node of the graph holds a batch (an array) rather than a number."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        if _is_batch(v.data):
+            return True
+        seen.add(id(v))
+        stack.extend(p for p in v.parents if id(p) not in seen)
+    return False
 
 
 def _reduces_batch(v: Value) -> bool:
@@ -332,19 +350,32 @@ def sample_graph(root: Value, sample: int | None) -> tuple[Value, set[int], int]
 
 
 def _sample_order(root: Value, stats: set[int]) -> list[Value]:
-    """The sample's nodes, parents first; a batch statistic is a leaf here."""
-    out: list[Value] = []
+    """The sample's nodes in the order `engine.backprop.order` gives a per-sample graph,
+    reversed (parents first, the root last), with each batch statistic as a leaf: the
+    same numbering, so the same drawing."""
+
+    def interior(v: Value) -> bool:
+        return not v.is_leaf and id(v) not in stats
+
+    topo: list[Value] = []
+    visited: set[int] = set()
+    stack: list[Value | None] = [root] if interior(root) else []
+    while stack:  # engine.backprop.interior_order's depth-first post-order
+        v = stack.pop()
+        if v is None:
+            topo.append(cast(Value, stack.pop()))
+            continue
+        if id(v) in visited:
+            continue
+        visited.add(id(v))
+        stack += [v, None]
+        stack += [p for p in v.parents if interior(p) and id(p) not in visited]
+    topo.reverse()
     seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        v, expanded = stack.pop()
-        if expanded:
-            out.append(v)
-            continue
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        stack.append((v, True))
-        if id(v) not in stats:
-            stack.extend((p, False) for p in reversed(v.parents))
-    return out
+    leaves = [
+        p
+        for v in topo
+        for p in v.parents
+        if not interior(p) and not (id(p) in seen or seen.add(id(p)))  # type: ignore[func-returns-value]
+    ]
+    return (topo + leaves)[::-1] if topo else [root]
