@@ -2,6 +2,7 @@
 
     trainer = Trainer(model, x, y, SGD(model.parameters(), lr=0.1), val=(xv, yv), epochs=50)
     trainer.step()          # one mini-batch (the epoch ends when its batches run out)
+    for _ in trainer.slices(chunk=64): ...   # the same step, pausable between chunks
     trainer.run_epoch()     # the rest of this epoch
     trainer.set(lr=0.01)    # live edits between steps: lr, momentum, l2, dropout, ...
     trainer.run()           # to the end (epochs, or early stopping)
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import time
 from collections.abc import Callable, Generator
 from typing import Any
@@ -350,7 +352,7 @@ class Trainer:
         apply = [self._edit(name, value) for name, value in changes.items()]
         for do in apply:
             do()
-        shown = {k: type(v).__name__ if k == "scheduler" else v for k, v in changes.items()}
+        shown = {k: _shown(k, v) for k, v in changes.items()}
         self.history.edits.append({"step": self.steps, "epoch": self.epoch, **shown})
 
     def _edit(self, name: str, value: Any) -> Callable[[], None]:
@@ -386,6 +388,8 @@ class Trainer:
             )
         for g in opt.param_groups:
             opt.check_group({**g, name: value})
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = float(value)  # numpy's scalars as plain floats: state dicts are JSON
 
         def apply() -> None:
             for g in opt.param_groups:
@@ -395,6 +399,16 @@ class Trainer:
                 self.scheduler.base_lrs = [value] * len(opt.param_groups)
 
         return apply
+
+
+def _shown(name: str, value: Any) -> Any:
+    """An edit as the history keeps it (JSON-ready): a schedule by its class name,
+    numpy's numbers as Python's."""
+    if name == "scheduler":
+        return type(value).__name__
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value) if not isinstance(value, int) else value
+    return value
 
 
 def _drain(work: Generator[None, None, Step]) -> Step:

@@ -150,6 +150,16 @@ def test_a_bad_live_edit_raises_and_changes_nothing(bad: dict) -> None:
     ]
 
 
+def test_edits_are_kept_as_json_numbers() -> None:
+    import json
+
+    t = _trainer(_model())
+    t.set(lr=np.float32(0.25), l2=np.float64(1e-3), batch_size=np.int64(4).item())
+    assert type(t.optimizer.lr) is float and t.optimizer.lr == 0.25
+    json.dumps(t.history.to_dict(), allow_nan=False)
+    json.dumps(t.optimizer.state_dict(), allow_nan=False)
+
+
 def test_edits_that_the_model_cannot_take_are_refused() -> None:
     t = _trainer(_model())
     with pytest.raises(ValueError, match="no Dropout"):
