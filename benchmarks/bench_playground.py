@@ -9,8 +9,8 @@ import json
 import os
 from collections.abc import Callable
 
+from chainrule.nn.finite import finite_or_none as finite
 from chainrule.viz.playground import config
-from chainrule.viz.playground.session import finite
 from chainrule.viz.playground.trainer import Trainer
 
 from benchmarks.common import best_time, table

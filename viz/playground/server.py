@@ -35,8 +35,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from chainrule.nn.finite import finite_or_none
 from chainrule.viz.playground import backprop, config, views
-from chainrule.viz.playground.session import Session, finite
+from chainrule.viz.playground.session import Session
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {
@@ -144,7 +145,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _json(self, obj: Any, status: HTTPStatus = HTTPStatus.OK) -> None:
         # JSON has no NaN or infinity (a diverged run makes them): they go out as null
-        self._send(status, json.dumps(finite(obj), allow_nan=False).encode(), "application/json")
+        self._send(
+            status, json.dumps(finite_or_none(obj), allow_nan=False).encode(), "application/json"
+        )
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a malformed request line, headers too long, an
@@ -328,6 +331,9 @@ class Handler(BaseHTTPRequestHandler):
             xs, ys = (t.x_train, t.y_train) if split == "train" else (t.x_val, t.y_val)
             if not 0 <= index < len(ys):
                 raise RequestError(HTTPStatus.BAD_REQUEST, f"no {split} sample {index}")
+            big = backprop.too_big(t.model)
+            if big:
+                raise RequestError(HTTPStatus.BAD_REQUEST, big)
             model, x, y, loss = copy.deepcopy(t.model), xs[index].tolist(), ys[index], t.loss_name
         try:
             result = backprop.graph(model, x, y, loss)
