@@ -997,3 +997,170 @@ def test_the_ratio_chart_is_told_the_right_reason() -> None:
     z = Trainer(config.preset("zero init fails"))
     z.step()
     assert z.snapshot()["ratio_notes"]["layers.0.weight"] == "‖w‖ = 0: ratio undefined"
+
+
+# --- the page: live edits, reconnecting, reloads, phones (issue 20) -----------------------
+def status_says(page: Any, words: str) -> None:
+    page.wait_for_function(f"document.getElementById('status').textContent.includes({words!r})")
+
+
+def test_a_live_edit_keeps_training_and_is_marked(tab: Any, server: Playground) -> None:
+    page = tab("?hidden=8&samples=100&epochs=100000")
+    key = page.evaluate("window.playground.session")
+    model = server.sessions[key].trainer.model
+    page.click("#play")
+    wait_epochs(page, 3)
+    page.fill("#set-lr", "0.05")
+    page.press("#set-lr", "Enter")
+    page.wait_for_function("location.search.includes('lr=0.05')")
+    page.wait_for_selector("#loss .edit-mark", state="attached")  # a line: no area
+    first = epoch(page)
+    wait_epochs(page, first + 2)  # still training, no pause, no rebuild
+    assert server.sessions[key].trainer.model is model and server.sessions[key].running
+    assert server.sessions[key].trainer.optimizer.lr == 0.05
+    assert "lr 0.1 → 0.05" in page.locator("#loss .edit-label title").first.text_content()
+    page.fill("#set-hidden", "4")  # the architecture: a new model, and the page says so
+    page.press("#set-hidden", "Enter")
+    page.wait_for_function("document.getElementById('note').textContent.includes('rebuilt')")
+    assert server.sessions[key].trainer.model is not model
+    page.wait_for_selector("#loss .previous-run", state="attached")  # the replaced run, dashed
+
+
+def test_play_right_after_typing_always_plays(tab: Any, server: Playground) -> None:
+    page = tab("?hidden=3&samples=40&epochs=100000")
+    key = page.evaluate("window.playground.session")
+    for width in ["4", "5", "3,2", "6"]:
+        page.fill("#set-hidden", width)  # no Enter: the change comes with the click's blur
+        page.click("#play")
+        # (waiting in the page: the tab's requests go through this process's router)
+        page.wait_for_function(
+            "window.playground.state.running && window.playground.state.settings.hidden"
+            f" === {width!r}"
+        )
+        assert server.sessions[key].settings["hidden"] == width
+        page.click("#pause")
+        status_says(page, "paused")
+
+
+def test_knobs_that_do_nothing_are_hidden_and_the_loss_in_use_shown(tab: Any) -> None:
+    page = tab("?dataset=regression&optimizer=sgd&schedule=constant")
+    page.wait_for_function("window.playground.state.task === 'mse'")
+    assert not page.is_visible("#set-momentum") and not page.is_visible("#set-gamma")
+    assert not page.is_visible("#set-loss") and "mse" in page.inner_text("[data-knob=loss]")
+    page.select_option("#set-optimizer", "nesterov")
+    page.wait_for_function("location.search.includes('optimizer=nesterov')")
+    assert page.is_visible("#set-momentum")
+    page.select_option("#set-dataset", "blobs")  # three classes: softmax cross-entropy
+    page.wait_for_function("window.playground.state.task === 'cross_entropy'")
+    assert "cross-entropy" in page.inner_text("[data-knob=loss]")
+
+
+def test_the_lesson_stays_on_screen_and_in_the_url(tab: Any) -> None:
+    page = tab()
+    page.select_option("#preset", "early stopping")
+    page.wait_for_function("location.search.includes('patience=30')")
+    assert "lesson=early+stopping" in page.url
+    page.click("#play")
+    page.wait_for_function("window.playground.state.finished", timeout=120_000)
+    assert "training stops once" in page.inner_text("#lesson")  # not replaced by the end
+    assert "restored the best checkpoint" in page.inner_text("#message")
+    again = tab(page.url[page.url.index("?") :])  # the link brings the lesson back
+    assert "training stops once" in again.inner_text("#lesson")
+
+
+def test_reload_gets_the_same_session_and_unwatched_runs_pause(
+    tab: Any, server: Playground
+) -> None:
+    page = tab("?hidden=3&samples=40&epochs=100000")
+    key = page.evaluate("window.playground.session")
+    page.click("#play")
+    wait_epochs(page, 2)
+    page.reload()
+    page.wait_for_function("window.playground && window.playground.state")
+    assert page.evaluate("window.playground.session") == key and epoch(page) >= 2
+    page.close()  # the last viewer leaves: paused within 5 s (margin for a loaded machine)
+    wait_until(lambda: not server.sessions[key].running, 12)
+    assert "no tab showed this run" in server.sessions[key].trainer.message
+
+
+def test_server_down_banner_and_reconnect(browser: Any) -> None:
+    srv = start()
+    port = srv.server_address[1]
+    page = browser.new_page()
+    page.goto(srv.url + "?hidden=3&samples=40")
+    page.wait_for_function("window.playground && window.playground.state")
+    srv.shutdown()
+    srv.server_close()
+    page.click("#step")  # a request to a stopped server: the banner, no raw error
+    page.wait_for_selector("#offline:not([hidden])")
+    assert "reconnecting by itself" in page.inner_text("#offline")
+    assert page.is_hidden("#error"), page.inner_text("#error")
+    again = start(port=port)
+    try:
+        page.wait_for_selector("#offline", state="hidden", timeout=20_000)
+        page.wait_for_function("window.playground.state && window.playground.state.step === 0")
+        key = page.evaluate("window.playground.session")
+        assert key in again.sessions and again.sessions[key].settings["hidden"] == "3"
+    finally:
+        page.close()
+        again.shutdown()
+        again.server_close()
+
+
+def test_hovering_the_network_and_stepping_by_keyboard(tab: Any) -> None:
+    page = tab("?hidden=3,3&samples=40")
+    page.click("#step")
+    page.wait_for_function("window.playground.state.step >= 1")
+    page.hover("#net circle.unit >> nth=2")  # the first hidden unit (after 2 inputs)
+    page.wait_for_selector("#inspector:not([hidden])")
+    assert "layer 1 unit 0" in page.inner_text("#inspect-title")
+    page.locator("#net line.edge").first.dispatch_event("mouseenter")
+    page.wait_for_function("document.getElementById('inspect-edge').textContent.includes('dL/dw')")
+    # a sample picked from the keyboard, then ← and → anywhere on the page
+    page.fill("#sample-index", "5")
+    page.press("#sample-index", "Enter")
+    page.wait_for_selector("#backprop:not([hidden])")
+    assert "train sample 5" in page.inner_text("#bp-title")
+    page.evaluate("document.activeElement.blur()")  # ← and → anywhere but in a text field
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    total = int(page.inner_text("#bp-counter").split("/")[1])
+    assert page.inner_text("#bp-counter") == f"2 / {total}"
+    page.keyboard.press("ArrowLeft")
+    assert page.inner_text("#bp-counter") == f"1 / {total}"
+    # skipping the steps that pass along 0: every step shown then has a non-zero upstream
+    page.check("#bp-skip")
+    g = page.evaluate("window.playground.stepper.graph")
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+        k = page.evaluate("window.playground.stepper.frame")
+        assert k == total or g["steps"][k - 1]["upstream"] != 0
+    assert not re.search(r"(?<![\d.])-0(\.0+)?(?![\d.])", page.inner_text("#bp-caption"))
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_usable_on_a_phone_and_a_laptop(
+    browser: Any, server: Playground, width: int, tmp_path: Path
+) -> None:
+    """Writes docs/playground-390.png and docs/playground-1280.png with UPDATE_SCREENSHOT=1."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(server.url + "?hidden=8,8&samples=150&noise=0.25")
+    page.wait_for_function("window.playground && window.playground.state")
+    page.click("#play")
+    wait_epochs(page, 8)
+    page.click("#pause")
+    status_says(page, "paused")
+    # nothing wider than the window: no sideways scrolling, the whole canvas in view
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    box = page.locator("#boundary").bounding_box()
+    assert (
+        box["x"] >= 0
+        and box["x"] + box["width"] <= width
+        and box["width"] >= 0.8 * min(width, 420) - 40
+    )
+    shot = ROOT / "docs" / f"playground-{width}.png"
+    target = shot if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / shot.name
+    page.screenshot(path=str(target), full_page=width > 400)
+    assert target.stat().st_size > 10_000
+    context.close()

@@ -120,9 +120,12 @@ class Playground(ThreadingHTTPServer):
 
 
 class RequestError(Exception):
-    def __init__(self, status: HTTPStatus, message: str) -> None:
+    """A refused request: its status, and the message the page shows. `gone`: the
+    session is not (or no longer) on this server, so the page makes a new one."""
+
+    def __init__(self, status: HTTPStatus, message: str, gone: bool = False) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.gone = status, gone
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -191,13 +194,16 @@ class Handler(BaseHTTPRequestHandler):
             session = self.server.sessions.get(key)
         if session is None:
             raise RequestError(
-                HTTPStatus.NOT_FOUND, "this session has ended (the server restarted?): reload"
+                HTTPStatus.NOT_FOUND, "this session has ended (the server restarted?)", gone=True
             )
         session.last_seen = time.monotonic()
         return session
 
     def _dispatch(self, method: str) -> None:
         try:
+            if self.server.stopping.is_set():  # a kept-alive connection after Ctrl-C
+                self.close_connection = True
+                raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, "stopping", gone=True)
             if not self._host_ok():
                 raise RequestError(HTTPStatus.FORBIDDEN, "requests must be addressed to localhost")
             path = self.path.split("?", 1)[0]
@@ -206,7 +212,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._post(path)
         except RequestError as e:
-            self._json({"error": str(e)}, e.status)
+            self._json({"error": str(e), **({"gone": True} if e.gone else {})}, e.status)
         except config.SettingsError as e:
             self._json({"error": str(e)}, HTTPStatus.BAD_REQUEST)
         except (ConnectionError, TimeoutError):
