@@ -27,8 +27,8 @@ from chainrule.nn.task import row
 from chainrule.nn.train import Trainer as Loop
 
 # work in one slice, in samples x parameters: about 30 ms of forward and backward on a
-# 2-core machine (8 x 32: 3 samples; 2-16-16-1: 60)
-SLICE_WORK = 20_000
+# 2-core machine (8 x 32: 1 sample; 2-16-16-1: 35)
+SLICE_WORK = 12_000
 
 _local = threading.local()
 
