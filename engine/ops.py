@@ -415,3 +415,6 @@ ACTIVATIONS: dict[str, Nonlinearity] = {
     "identity": _IDENTITY,
     "linear": _IDENTITY,
 }
+"""The activations by name, each x ↦ (f(x), f'(x)) on floats (and elementwise on arrays):
+relu, tanh, sigmoid and identity (also called linear). The fused neuron, the unary methods
+and nn's numpy forward share them."""

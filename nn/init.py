@@ -83,10 +83,12 @@ def normal_(
 
 
 def constant_(t: Matrix | Vector, val: float) -> None:
+    """Set every entry of `t` to `val`, in place (as `torch.nn.init.constant_`)."""
     _fill(t, np.full(len(_scalars(t)), float(val)))
 
 
 def zeros_(t: Matrix | Vector) -> None:
+    """Set every entry of `t` to 0, in place (as `torch.nn.init.zeros_`)."""
     constant_(t, 0.0)
 
 

@@ -25,8 +25,11 @@ import numpy as np
 Checker = Callable[..., tuple[bool, str]]
 Solution = Callable[[], Any]
 EXERCISES: dict[str, Checker] = {}
+"""The checkers by exercise name (`"6.1"`), registered by `exercise`."""
 SOLUTIONS: dict[str, Solution] = {}
-RESULTS: list[tuple[str, str]] = []  # (exercise, "right" | "wrong" | "not yet"), in call order
+"""The worked solutions by exercise name, registered by `solution`."""
+RESULTS: list[tuple[str, str]] = []
+"""Every `check` call's exercise and verdict ("right", "wrong" or "not yet"), in call order."""
 
 
 def exercise(name: str) -> Callable[[Checker], Checker]:
