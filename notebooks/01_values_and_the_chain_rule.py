@@ -219,9 +219,8 @@ except GradcheckError as e:
 #
 # Write each answer in the cell tagged `exercise`, then run the check below it. Stuck?
 # `show_solution("N.k")` (in a new cell) prints a worked solution of exercise N.k.
-#
-# Write your answer in the cell with `answer = ...`, then run the `check` cell below it. The
-# solutions are in the collapsed cells (click to expand); try first.
+# The check tells you right, wrong (and which mistake it recognises), or not yet; it never
+# tells you the answer. Try first: a solution read is a skill not practised.
 #
 # ### Exercise 1.1 (easy)
 # For $f(a, b) = a^2 b + e^{b}$ at $a = 1.5$, $b = -0.5$, what is $\partial f/\partial a$?
