@@ -430,3 +430,18 @@ def test_batch_statistics_are_inputs_of_a_samples_graph() -> None:
     src = draw_dot(loss, sample=0, legend=True).source  # type: ignore[arg-type]
     assert src.count(COLOURS["batch statistic"]) == 2 and "batch mean1" in src  # and the key
     assert draw_dot(loss, sample=0).source.count(COLOURS["batch statistic"]) == 1  # type: ignore[arg-type]
+
+
+def test_a_trace_lists_parents_before_children_and_its_steps_follow_backward() -> None:
+    """The order every reader relies on (the playground lays out columns by it)."""
+    from chainrule.nn import MLP, mse_loss
+
+    m = MLP(2, [3, 3, 1], seed=0)
+    loss = mse_loss(m.forward([[0.5, -0.3], [1.0, 0.2]]), [[1.0], [0.0]])
+    tr = trace(loss, m.parameters(), max_nodes=2000)
+    assert all(e.parent < e.child for e in tr.edges) and tr.root_index == len(tr.nodes) - 1
+    assert {tr.kinds[tr.index[id(p)]] for p in m.parameters()} == {"parameter"}
+    steps = tr.walk()
+    assert [s.node for s in steps] == [tr.index[id(s.node)] for s in loss.backward_steps()]
+    grads = tr.grads()
+    assert all(grads[tr.index[id(p)]] == p.grad for p in m.parameters())
