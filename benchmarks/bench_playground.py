@@ -10,7 +10,8 @@ import os
 from collections.abc import Callable
 
 from chainrule.viz.playground import config
-from chainrule.viz.playground.session import Trainer, _finite
+from chainrule.viz.playground.session import finite
+from chainrule.viz.playground.trainer import Trainer
 
 from benchmarks.common import best_time, table
 
@@ -49,7 +50,7 @@ def _measure(one_core: bool) -> str:
     full_steps = per_second(full.step, 20)
     small_steps = per_second(small.step, 40)
     picture = per_second(full.picture, 20)
-    frame = per_second(lambda: json.dumps(_finite(full.snapshot())), 20)
+    frame = per_second(lambda: json.dumps(finite(full.snapshot())), 20)
     rows = [
         ["training step, full batch (200 samples, + epoch's validation)", full_steps, 20],
         ["training step, batch 32", small_steps, 20],

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -105,11 +106,25 @@ def backward(root: Value, gradient: float = 1.0, create_graph: bool = False) -> 
 
     Thread-safe: concurrent calls (on one graph or several) run one after another.
     With `create_graph`, also leave each node's gradient as a Value (`grad_value`)."""
+    gradient = seed_number(gradient, "backward: gradient", keep_value=create_graph)
     with _lock:
         if create_graph:
             _backward_graph(root, gradient)
         else:
-            _sweep_fast(_seed(root, float(gradient)))
+            _sweep_fast(_seed(root, gradient))
+
+
+def seed_number(seed: Any, what: str, keep_value: bool = False) -> Any:
+    """A gradient seed as a float: a real number (numpy's scalars too) or a Value's
+    number (the Value itself with `keep_value`); a bool, a string or anything else is a
+    TypeError, as in PyTorch."""
+    from chainrule.engine.value import Value
+
+    if isinstance(seed, Value):
+        return seed if keep_value else seed.data
+    if isinstance(seed, bool) or not isinstance(seed, Real):
+        raise TypeError(f"{what} must be a real number or a Value, got {type(seed).__name__}")
+    return float(seed)
 
 
 def _sweep_fast(nodes: list[Value]) -> None:
@@ -190,10 +205,15 @@ def grad(
     xs = [inputs] if isinstance(inputs, Value) else list(inputs)
     if grad_outputs is None:
         seeds: list[Any] = [1.0] * len(outs)
-    elif isinstance(grad_outputs, (int, float, Value)):
+    elif isinstance(grad_outputs, (Real, Value)):
         seeds = [grad_outputs]
-    else:
+    elif isinstance(grad_outputs, (list, tuple)):
         seeds = list(grad_outputs)
+    else:
+        raise TypeError(
+            f"grad: grad_outputs must be a number, a Value or a list of them, "
+            f"got {type(grad_outputs).__name__}"
+        )
     if len(seeds) != len(outs):
         raise ValueError(f"grad: {len(seeds)} grad_outputs for {len(outs)} outputs")
     for name, group in (("outputs", outs), ("inputs", xs)):
@@ -202,10 +222,9 @@ def grad(
                 raise TypeError(f"grad: {name} must be Values, got {type(v).__name__}")
     grads: dict[Value, Any] = {}
     for out, seed in zip(outs, seeds):
+        seed = seed_number(seed, "grad: each of grad_outputs", keep_value=create_graph)
         if create_graph and not isinstance(seed, Value):
             seed = Value(seed)
-        elif not create_graph:
-            seed = float(seed)
         old = grads.get(out)
         grads[out] = seed if old is None else old + seed
     with _lock:

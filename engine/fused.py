@@ -14,18 +14,8 @@ from functools import partial
 from operator import mul
 from typing import Any
 
-from chainrule.engine.value import (
-    ACTIVATION_RULES,
-    ACTIVATIONS,
-    Number,
-    Op,
-    Operand,
-    Value,
-    exp_any,
-    lift,
-    new_node,
-    sigmoid_any,
-)
+from chainrule.engine.ops import ACTIVATIONS, Op, exp_any, sigmoid_any
+from chainrule.engine.value import Number, Operand, Value, lift, new_node
 
 
 def _lift_all(values: Iterable[Operand]) -> tuple[Value, ...]:
@@ -61,7 +51,7 @@ def _dot_inner(xs: Sequence[Any], ws: Sequence[Any], has_bias: bool) -> tuple[An
 def _d_neuron(activation: str, parents: Sequence[Any], out: Number) -> tuple[Any, ...]:
     """d act(z)/d p = act'(z) · d z/d p (the activation's rule reads only `out`)."""
     n = len(parents) // 2
-    outer = ACTIVATION_RULES[activation](None, out)
+    outer = ACTIVATIONS[activation].rule(None, out)
     inner = _dot_inner(parents[:n], parents[n : 2 * n], len(parents) % 2 == 1)
     return tuple(outer * d for d in inner)
 
@@ -78,7 +68,7 @@ def _neuron_node(
     """act(z) as one node, for a pre-activation z = Σ w_i x_i + b computed by the caller.
     `parents` are the inputs, weights and bias; `inner` their derivatives dz/dp
     (`_dot_inner` of the numbers). An inactive ReLU has act'(z) = 0: backward skips it."""
-    out, slope = ACTIVATIONS[activation](z)
+    out, slope = ACTIVATIONS[activation].scalar(z)
     return new_node(out, _FUSED_OP[activation], parents, inner, db=slope)
 
 

@@ -23,6 +23,14 @@ from chainrule.nn.init import make_generator
 from chainrule.nn.module import Batch, Module
 
 
+def check_probability(p: object, name: str = "Dropout probability p") -> float:
+    """`p` as a float in [0, 1] (PyTorch's rule: p = 1 drops everything), or ValueError
+    naming it: NaN, ±inf, bools and strings are refused; numpy scalars are numbers."""
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, Real) or not 0.0 <= float(p) <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {p!r}")
+    return float(p)
+
+
 class Dropout(Module):
     """Drop each element with probability p (training mode only)."""
 
@@ -37,10 +45,7 @@ class Dropout(Module):
         inverted: bool = True,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        # PyTorch's rule: 0 <= p <= 1 (p = 1 drops everything); numpy scalars are numbers
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, Real) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout probability p must be in [0, 1], got {p!r}")
-        self.p = float(p)
+        self.p = check_probability(p)
         self.inverted = inverted
         self.generator = make_generator(seed)
         self.last_mask: list[list[bool]] | None = None  # which elements the last pass kept

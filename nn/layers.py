@@ -20,7 +20,7 @@ import numpy as np
 from chainrule.engine import Value, fused_linear
 from chainrule.nn.activation import IDENTITY, Activation, activation_name, apply_activation
 from chainrule.nn.batchnorm import BatchNorm1d
-from chainrule.nn.dropout import Dropout
+from chainrule.nn.dropout import Dropout, check_probability
 from chainrule.nn.init import Seed, init_layer, make_generator
 from chainrule.nn.module import Batch, Module, Parameter, Sequential
 
@@ -234,6 +234,7 @@ class MLP(Sequential):
     ) -> None:
         if not sizes:
             raise ValueError("MLP needs at least one layer size")
+        check_probability(dropout, "MLP dropout")  # -0.5 and NaN too, not just when > 0
         rng = make_generator(seed)
         act, out_act = activation_name(activation), activation_name(output_activation)
         widths = [nin, *sizes]

@@ -114,6 +114,8 @@ MSE = Loss(mse_loss, _targets, False, "mse")
 
 # the names, for the edges (CLI, URL, JSON) and `fit(loss="hinge")`
 LOSSES: dict[str, Loss] = {t.name: t for t in (HINGE, BCE, CROSS_ENTROPY, MSE)}
+"""The losses `fit(loss=...)` accepts by name: "hinge", "bce", "cross_entropy" and "mse",
+each with the check of its labels."""
 
 # The library's loss functions, as functions or as modules (`MSELoss().fn`), get their checks
 _BY_FUNCTION: dict[Any, Loss] = {

@@ -154,6 +154,10 @@ class Trainer:
                 raise ValueError("early stopping (patience) needs validation data")
         if ratio_window is not None:
             _whole("ratio_window", ratio_window, 1)
+        if seed is not None:
+            _whole("seed", seed, 0)
+        if val is not None and (not isinstance(val, (tuple, list)) or len(val) != 2):
+            raise ValueError("val must be a pair (x, y) of validation data")
         check_number("l1", l1)
         check_number("l2", l2)
         if not isinstance(optimizer, Optimizer):
@@ -387,24 +391,13 @@ class Trainer:
 
 
 def fit(
-    model: Module,
-    x: Any,
-    y: Any,
-    optimizer: Optimizer,
-    *,
-    epochs: int = 100,
-    loss: str | LossFn | Loss = "hinge",
-    batch_size: int | None = None,
-    val: tuple[Any, Any] | None = None,
-    scheduler: LRScheduler | None = None,
-    l1: float = 0.0,
-    l2: float = 0.0,
-    patience: int | None = None,
-    progress: bool = True,
-    seed: int | None = 0,
-    track_updates: bool = True,
+    model: Module, x: Any, y: Any, optimizer: Optimizer, *, progress: bool = True, **options: Any
 ) -> History:
     """Train `model` on (x, y) with a `Trainer` run to the end; return the History.
+
+    `options` are the Trainer's: epochs=100, loss="hinge", batch_size=None (full batch),
+    val=None (x, y), scheduler=None, l1=0.0, l2=0.0, patience=None, seed=0,
+    track_updates=True.
 
     Each step: forward a mini-batch, loss (+ l1·Σ|w| + l2·Σw²), backward, optimizer step,
     and the update-to-weight ratio ‖Δw‖/‖w‖ of each parameter tensor. Each epoch: the
@@ -419,24 +412,9 @@ def fit(
     that step. `progress`: a bar on a terminal or in a notebook, one line per epoch
     elsewhere (a log).
     """
-    trainer = Trainer(
-        model,
-        x,
-        y,
-        optimizer,
-        epochs=epochs,
-        loss=loss,
-        batch_size=batch_size,
-        val=val,
-        scheduler=scheduler,
-        l1=l1,
-        l2=l2,
-        patience=patience,
-        seed=seed,
-        track_updates=track_updates,
-    )
+    trainer = Trainer(model, x, y, optimizer, **options)
     if not progress:
         return trainer.run()
-    with Progress(epochs) as bar:
+    with Progress(trainer.epochs) as bar:
         trainer.on_epoch.append(bar.update)
         return trainer.run()

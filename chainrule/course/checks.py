@@ -15,7 +15,9 @@ import numpy as np
 
 Checker = Callable[..., tuple[bool, str]]
 EXERCISES: dict[str, Checker] = {}
+"""The checkers by exercise name (`"6.1"`), registered by `exercise`."""
 RESULTS: list[tuple[str, str]] = []  # (exercise, "right" | "wrong" | "not yet"), in call order
+"""Every `check` call's exercise and verdict ("right", "wrong" or "not yet"), in call order."""
 
 
 def exercise(name: str) -> Callable[[Checker], Checker]:

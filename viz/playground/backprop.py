@@ -19,7 +19,7 @@ from typing import Any
 from chainrule.engine import Value
 from chainrule.nn import Layer, Module
 from chainrule.viz.palette import COLOURS
-from chainrule.viz.playground.session import loss_function
+from chainrule.viz.playground.trainer import loss_function
 from chainrule.viz.trace import trace
 
 MAX_NODES = 8000  # a 6 x 16 network's graph for one sample has about 5000 nodes

@@ -54,6 +54,14 @@ KNOBS: dict[str, Knob] = {
     "activation": Knob("network", "relu", "choice", ("relu", "tanh", "sigmoid")),
     "init": Knob("network", "he", "choice", ("zero", "uniform", "normal", "xavier", "he")),
     "batchnorm": Knob("network", False, "bool"),
+    "bn_momentum": Knob(
+        "network",
+        0.1,
+        "float",
+        low=0.0,
+        high=1.0,
+        help="batch norm's running statistics: running = (1 - m)·running + m·batch",
+    ),
     "dropout": Knob("network", 0.0, "float", low=0.0, high=0.95, help="probability of dropping"),
     "dropout_form": Knob(
         "network",

@@ -97,3 +97,21 @@ def network(model: Module) -> dict[str, Any]:
         "sizes": [layers[0].nin] + [m.nout for m in layers],
         "weights": [np.round(floats(m.weight), 4).tolist() for m in layers],
     }
+
+
+def unit_map(model: Module, box: list[list[float]], layer: int, unit: int, n: int = 24) -> dict:
+    """What unit `unit` of linear layer `layer` outputs (after its activation, batch norm
+    and dropout as in inference) over an n x n grid of the input plane (1-D data: the
+    same value down each column), row by row from the top."""
+    xs = np.linspace(box[0][0], box[0][1], n)
+    if len(box) > 1:
+        gx, gy = np.meshgrid(xs, np.linspace(box[1][1], box[1][0], n))
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+    else:
+        grid = np.tile(xs, n)[:, None]
+    out, hidden = forward(model, grid)
+    values = hidden[layer][1] if layer < len(hidden) else out
+    column = values[:, unit]
+    finite = column[np.isfinite(column)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    return {"n": n, "values": np.round(column, 4).tolist(), "lo": lo, "hi": hi}
