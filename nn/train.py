@@ -236,11 +236,16 @@ class Trainer:
         """Forward and backward of `len(ys)` of a batch's `n` samples, gradients added to
         the parameters': (data loss·k/n, samples classified right). The penalties go
         with the batch's last chunk. ArithmeticError as soon as a number is not finite."""
-        pred = self.model(xs)
-        if not all(math.isfinite(v.data) for p in pred for v in row(p)):
+        if self.task in LOSSES.values():  # the library's losses: one graph for the batch
+            out = self.model(np.asarray(xs, dtype=float))  # engine.batched
+            outs = out if isinstance(out, list) else [out]
+            pred: Any = np.column_stack([v.data for v in outs]).tolist()  # rows of numbers
+        else:  # a loss of the user's: the per-sample outputs it was written for
+            pred = out = self.model(xs)
+        if not all(math.isfinite(float(v)) for p in pred for v in row(p)):
             # checked apart from the loss, which can hide a NaN (hinge's max)
             raise _NonFinite("the model's outputs are not finite")
-        data_loss = self.task.fn(pred, ys)
+        data_loss = self.task.fn(out, ys)
         objective = data_loss if len(ys) == n else data_loss * (len(ys) / n)
         if last:
             if self.l1:
