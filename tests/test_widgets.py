@@ -139,7 +139,8 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
 
     o, _ = lecture_neuron()
     w = Stepper(o, quiz=True)
-    state = {k: getattr(w, k) for k in ("svg", "data", "legend", "frame", "quiz", "question")}
+    keys = ("svg", "data", "legend", "frame", "quiz", "question", "asking")
+    state = {k: getattr(w, k) for k in keys}
     state |= {"answer": "", "verdict": {}}
     page_text = _HARNESS % (w._css, json.dumps(state), json.dumps(w._esm))
     (tmp_path / "w.html").write_text(page_text, encoding="utf-8")
@@ -153,6 +154,11 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
         assert page.inner_text("#w .cr-counter") == "step 0/5"
         assert "What does it add to dL/dadd2?" in page.inner_text("#w .cr-question")
         assert page.is_disabled("#w .cr-next") and _highlighted(page) == []
+        dashed = (
+            "[...document.querySelectorAll('#w g.edge path[stroke-dasharray]')]"
+            ".map(p => p.parentNode.id)"
+        )
+        assert page.evaluate(dashed) == [w.asking] and w.asking in w.data["steps"][0]["edges"]
         page.fill("#w .cr-answer input", "1.5")
         page.click("#w .cr-answer button")
         assert page.evaluate("window.sent") == ["1.5"]
@@ -166,6 +172,7 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
         changes = {
             "frame": w.frame,
             "question": w.question,
+            "asking": w.asking,
             "verdict": {"right": True, "message": verdict.message},
         }
         page.evaluate(f"window.push({json.dumps(changes)})")
@@ -173,6 +180,7 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
         assert len(_highlighted(page)) == 1  # the step just revealed
         assert page.inner_text("#w .cr-caption").startswith("step 1/5: L passes on dL/dL = 1.0")
         assert "Step 2/5: add2 passes on" in page.inner_text("#w .cr-question")
+        assert page.evaluate(dashed) == [w.asking] != [state["asking"]]  # the next edge
         page.screenshot(path=str(tmp_path / "widget.png"))
         assert errors == []
         browser.close()
