@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from chainrule.engine import Value
+from chainrule.viz.stepper import stepper_html
 from chainrule.viz.trace import trace
 from chainrule.viz.widgets import Quiz, Stepper
 
@@ -82,9 +83,15 @@ def test_the_upstream_alone_and_a_parents_running_total_are_named() -> None:
     assert q.answer("-6").right and q.answer("9").right and q.done
 
 
-def test_the_widget_without_quiz_steps_freely_and_refuses_page_only_options() -> None:
+def test_the_widget_without_quiz_steps_freely_and_refuses_page_only_options(
+    tmp_path: Path,
+) -> None:
+    from tests.test_stepper import _page_data
+
     o, _ = lecture_neuron()
     w = Stepper(o)
+    saved = _page_data(w.save_html(tmp_path / "w.html"))
+    assert saved == _page_data(stepper_html(o, tmp_path / "p.html")) == w.data
     assert not w.quiz and w.question == "" and w.frame == 0
     assert len(w.data["steps"]) == 5 and w.svg.startswith("<svg")
     w.frame = 3  # what the page's next button does
