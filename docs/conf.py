@@ -43,6 +43,7 @@ html_extra_path = ["_extra"]  # notebooks to download, stepper pages: copied as 
 html_theme = "furo"
 html_title = f"chainrule {release}"
 html_css_files = ["chainrule.css"]
+html_favicon = "_static/favicon.svg"
 html_copy_source = False
 html_show_sourcelink = False
 html_permalinks_icon = "#"
