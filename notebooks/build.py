@@ -6,7 +6,8 @@ becomes `NN_name.ipynb`, executed, with its outputs saved.
 
 The percent format: a line `# %%` starts a code cell, `# %% [markdown]` a markdown cell whose
 lines are comments; `key=<json>` pairs after the marker are the cell's metadata, e.g.
-`# %% tags=["solution"] jupyter={"source_hidden": true}` for a collapsed solution. Jupytext
+`# %% tags=["exercise"]` for an exercise's answer cell (solutions live in the package and
+are printed only on request: `show_solution("9.1")`). Jupytext
 and editors with cell support (VS Code, PyCharm, Spyder) read the same files.
 """
 
