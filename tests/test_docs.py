@@ -274,6 +274,12 @@ def test_every_public_name_has_its_api_page(site: Path) -> None:
     assert 'id="chainrule.engine.Value.backward"' in value
     # backticked names in docstrings link to their pages
     assert 'href="chainrule.engine.Function.html#chainrule.engine.Function"' in value
+    # across subpackages, classes link (nn's `Value`); other names only within their own
+    # (viz's `dot` is graphviz's program, not `engine.dot`)
+    parameter = (site / "api" / "generated" / "chainrule.nn.Parameter.html").read_text()
+    assert 'href="chainrule.engine.Value.html#chainrule.engine.Value"' in parameter
+    has_dot = (site / "api" / "generated" / "chainrule.viz.has_dot.html").read_text()
+    assert 'href="chainrule.engine.dot.html#chainrule.engine.dot"' not in has_dot
 
 
 # -- in Chromium ---------------------------------------------------------------------------
