@@ -115,6 +115,7 @@ def test_no_committed_notebook_holds_a_solution_or_its_output() -> None:
                 assert "show_solution(" not in cell.source.replace('show_solution("N.k")', "")
                 for line in cell.source.splitlines():  # only the empty answer cells
                     assert not line.startswith("answer =") or line == "answer = ...", line
+        assert "widgets" not in nb.metadata, f"{src.name} saves a widget's state (its data)"
         for out in _printed(nb):
             assert "✓ right" not in out and "# a solution of exercise" not in out, src.name
         for name in (n for n in checks.SOLUTIONS if n.split(".")[0] == _lesson(src)):
