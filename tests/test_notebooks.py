@@ -241,6 +241,10 @@ MISTAKES = [
     ("9.3", float(np.max(np.abs(checks.LASSO_A @ checks.LASSO_C))), "factor 2"),
     ("10.1", 1 / 0.65, "1/q"),
     ("11.3", _bn_eps_outside, "under the root"),
+    ("11.3", lambda xs, g, b, e: [g * (x - np.mean(xs)) + b for x in xs], "not scaled"),
+    ("3.2", lambda root: [root], "missing"),
+    ("12.1", 64 * 32 + 32 * 10, "bias"),
+    ("7.2", lambda f, w: np.array(w) - 1.0, "w - H⁻¹∇f"),
     ("12.2", lambda t: np.diag(t) / np.asarray(t).sum(0), "precision"),
     ("12.3", lambda tr, o: (o - o.mean(0)) / np.where(o.std(0) > 0, o.std(0), 1), "leak"),
 ]
