@@ -124,6 +124,13 @@ def test_no_committed_notebook_holds_a_solution_or_its_output() -> None:
             assert len(shown) <= len(lines) // 2, f"{src.name} shows solution {name}: {shown}"
 
 
+def test_every_printed_solution_runs_alone_and_is_right() -> None:
+    for name in checks.SOLUTIONS:  # as a student pastes it into an empty cell
+        space: dict = {}
+        exec(checks.solution_source(name), space)  # our own solutions' text, not user data
+        assert checks.verdict(name, space["answer"])[0] == "right", name
+
+
 def test_show_solution_prints_code_that_solves_the_exercise(capsys) -> None:
     checks.show_solution("6.3")
     shown = capsys.readouterr().out
