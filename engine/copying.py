@@ -55,19 +55,39 @@ def _marks() -> weakref.WeakValueDictionary[int, _Session]:
     return marks
 
 
-def reduce_node(node: Any) -> tuple[Any, ...]:
+def reduce_node(node: Any, protocol: Any = None) -> tuple[Any, ...]:
     """`node.__reduce_ex__`: plainly if it is listed in a graph being saved, else the
     list of its ancestors first."""
     marks = _marks()
     me = id(node)
     if marks.pop(me, None) is not None:
-        return new_value, (type(node),), node.__getstate__()
+        return new_value, (type(node),), get_state(node)
     ancestors = ancestors_of(node)
     ids = [id(v) for v in ancestors]
     session = _Session(ids)
     for i in ids:
         marks[i] = session
-    return new_value, (type(node), [*ancestors, session]), node.__getstate__()
+    return new_value, (type(node), [*ancestors, session]), get_state(node)
+
+
+def get_state(node: Any) -> tuple[Any, ...]:
+    """A node's fields, and a subclass's own attributes."""
+    extra = getattr(node, "__dict__", None)
+    return (node.data, node.grad, node.label, node._op, node._a, node._da, node._b, node._db, extra)
+
+
+def set_state(node: Any, state: tuple[Any, ...]) -> None:
+    *fields, extra = state
+    node.data, node.grad, node.label, node._op, node._a, node._da, node._b, node._db = fields
+    if extra:
+        node.__dict__.update(extra)
+
+
+def shallow_copy(node: Any) -> Any:
+    """`copy.copy`: a new node with the same parents (and the same op)."""
+    out = new_value(type(node))
+    set_state(out, get_state(node))
+    return out
 
 
 def new_value(cls: type, ancestors: object = None) -> Any:

@@ -89,12 +89,18 @@ class Function:
         # the op's rule for create_graph: backward(ctx, 1) again (a partial of module-level
         # functions, not a closure, so a graph holding the node pickles and deep-copies)
         rule = partial(_rule, cls, name, ctx)
-        local: tuple[float, ...] | None = None
+        local: Any = None
         if recording:
             # the numbers now, while a saved output is still forward's result (same number)
             with no_grad():
                 local = tuple(_real(name, "backward", d) for d in _locals(cls, name, ctx, len(xs)))
-        node = new_node(data, Op(name, rule, 0, cls), xs, local, db=1.0)
+        op = Op(name, rule, 0, cls)
+        if type(data) is not float:  # a batch: elementwise (engine.batched)
+            from chainrule.engine.batched import node as batched_node
+
+            node = batched_node(data, op, xs, local) if recording else new_node(data, op, None, 0.0)
+        else:
+            node = new_node(data, op, xs, local, db=1.0)
         if isinstance(result, Value):
             # a saved output is the node itself, so its derivative is part of the graph
             ctx.saved_values = tuple(node if s is result else s for s in ctx.saved_values)
@@ -122,10 +128,15 @@ def _locals(cls: type[Function], name: str, ctx: Context, n: int) -> tuple[Any, 
 
 
 def _real(name: str, what: str, x: Any) -> Any:
-    """The number in what `name.what` returned: a Value's data, or a real number (numpy's
-    scalars too) as a float; anything else, bool included, is a TypeError naming the op."""
+    """The number in what `name.what` returned: a Value's data, a real number (numpy's
+    scalars too) as a float, or a batch's array; anything else, bool included, is a
+    TypeError naming the op."""
     if isinstance(x, Value):
         return x.data
+    if type(x).__name__ == "ndarray":  # a batch's numbers, one per sample
+        from chainrule.engine.batched import as_batch
+
+        return as_batch(x) if x.ndim else _real(name, what, x.item())
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(
             f"{name}.{what} must return a Value or a real number, got {type(x).__name__} {x!r:.60}"

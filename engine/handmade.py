@@ -133,3 +133,18 @@ def set_backward(node: Any, fn: Callable[[], None]) -> None:
     local = tuple(totals.pop(p, 0.0) for p in parents)
     node._op = Op(str(op), None, 0)
     node._a, node._da, node._b, node._db = tuple(parents), local, None, 1.0
+
+
+def backward_step(node: Any) -> None:
+    """Apply this node's chain-rule step only: add node.grad · local to each parent's grad
+    (micrograd's lecture calls it node by node; the arithmetic of one step of
+    `backward_steps()`)."""
+    if type(node._a) is UnknownParents:
+        raise no_derivative(node._op, "has no derivative")
+    for p, _, added in node.chain_rule(node.grad):
+        p.grad += added
+
+
+def get_backward(node: Any) -> Callable[[], None]:
+    """micrograd's `node._backward`: this node's chain-rule step, as a function."""
+    return partial(backward_step, node)

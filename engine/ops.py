@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 
@@ -54,7 +55,8 @@ class Op(str):
     hand_made = False  # True: one of micrograd's op names on a `Value(data, _children, _op)`
     function: Any = None
     n: float = math.nan
-    forward: Callable[[Any], tuple[Any, Any]] | None = None  # a unary op's x ↦ (value, slope)
+    # x ↦ (value, slope) for a unary op, (a, b) ↦ (value, (slopes)) for a binary one
+    forward: Callable[..., tuple[Any, Any]] | None = None
 
     def __new__(
         cls, name: str, rule: Callable[..., Any] | None, arity: int = 1, function: Any = None
@@ -87,6 +89,32 @@ def shared_op(name: str, micrograd: bool = False) -> Op:
 
 def _rebuild_op(name: str) -> Op:
     return Op(name, None, 0)
+
+
+def as_number(data: object) -> Any:
+    """Convert a real number to float (a numpy array to a batch's array: `batched.as_batch`);
+    refuse bool, complex, strings and the rest."""
+    if isinstance(data, bool) or type(data).__name__ == "bool_":
+        raise TypeError(
+            "Value data must be a real number, got bool; write 1.0/0.0 if you mean a number"
+        )
+    if isinstance(data, Real):
+        return float(data)
+    if type(data).__name__ == "ndarray":
+        from chainrule.engine.batched import as_batch
+
+        array: Any = data
+        return as_batch(array) if array.ndim else as_number(array.item())
+    raise TypeError(f"Value data must be a real number, got {type(data).__name__}")
+
+
+def exponent(n: Real | float) -> float:
+    """A power's exponent as a float; one too large for a float (10**400) is an
+    OverflowError naming pow."""
+    try:
+        return float(n)
+    except OverflowError:
+        raise OverflowError(f"pow: the exponent {n!r:.40} does not fit in a float") from None
 
 
 # --- numbers of three kinds: float, numpy array over a batch, Value -------------------
@@ -276,6 +304,31 @@ def refuse(x: Any, bad: Callable[[Any], Any], error: type[Exception], message: s
         raise error(message.format(float(x[i])) + f" (sample {i})")
 
 
+def _add(a: Any, b: Any) -> tuple[Any, Any]:
+    out = a + b
+    return out, _d_add(a, b, out)
+
+
+def _sub(a: Any, b: Any) -> tuple[Any, Any]:
+    out = a - b
+    return out, _d_sub(a, b, out)
+
+
+def _mul(a: Any, b: Any) -> tuple[Any, Any]:
+    out = a * b
+    return out, _d_mul(a, b, out)
+
+
+def _div(a: Any, b: Any) -> tuple[Any, Any]:
+    refuse(b, lambda v: v == 0.0, ZeroDivisionError, "division: divisor is zero ({!r})")
+    out = a / b
+    return out, _d_div(a, b, out)
+
+
+def _neg(x: Any) -> tuple[Any, Any]:
+    return -x, _d_neg(x, -x)
+
+
 def _exp(x: Any) -> tuple[Any, Any]:
     out = exp_any(x)  # overflow (x > ~709.78) raises OverflowError
     return out, _d_exp(x, out)
@@ -332,13 +385,9 @@ NEG, EXP, LOG, SQRT = Op("neg", _d_neg), Op("exp", _d_exp), Op("log", _d_log), O
 ABS, SOFTPLUS, RELU = Op("abs", _d_abs), Op("softplus", _d_softplus), Op("relu", _d_relu)
 TANH, SIGMOID, ROUND = Op("tanh", _d_tanh), Op("sigmoid", _d_sigmoid), Op("round", _d_round)
 for _op, _forward in (
-    (EXP, _exp),
-    (LOG, _log),
-    (SQRT, _sqrt),
-    (ABS, _abs),
-    (SOFTPLUS, _softplus),
-    (ROUND, _round),
-):
+    (ADD, _add), (SUB, _sub), (MUL, _mul), (DIV, _div), (NEG, _neg), (EXP, _exp),
+    (LOG, _log), (SQRT, _sqrt), (ABS, _abs), (SOFTPLUS, _softplus), (ROUND, _round),
+):  # fmt: skip
     _op.forward = _forward
 SHARED_OPS: dict[str, Op] = {
     op: op for op in (ADD, SUB, MUL, DIV, NEG, EXP, LOG, SQRT, ABS, SOFTPLUS, RELU, TANH)

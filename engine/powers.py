@@ -20,7 +20,7 @@ from chainrule.engine.ops import Node, Op, is_array, log_any, num
 def power(x: Any, n: float) -> Any:
     """x**n for a float or an array x and a float n, with errors that name pow (for a
     batch: the first sample at fault). x**0.5 is √x, as PyTorch computes it."""
-    if type(x) is not float:
+    if type(x) is not float or type(n) is not float:
         return _power_array(x, n)
     if n == 0.5 and x >= 0.0:
         return math.sqrt(x)
@@ -34,28 +34,29 @@ def power(x: Any, n: float) -> Any:
         raise OverflowError(f"pow: {x!r} ** {n!r} overflows a float") from None
 
 
-def _power_array(x: Any, n: float) -> Any:
+def _power_array(x: Any, n: Any) -> Any:
+    """x**n elementwise (either may be an array), with the checks of `power`."""
     import numpy as np
 
-    def first(bad: Any) -> int:
-        return int(np.argmax(bad))
+    x, n = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(n, dtype=float))
 
-    if math.isfinite(n) and not n.is_integer() and (x < 0.0).any():
-        i = first(x < 0.0)
-        raise ValueError(
-            f"pow: negative base {float(x[i])!r} to the fractional power {n!r} is not real "
-            f"(sample {i})"
-        )
-    if n < 0.0 and (x == 0.0).any():
-        raise ZeroDivisionError(
-            f"pow: zero base to the negative power {n!r} (sample {first(x == 0.0)})"
-        )
-    with np.errstate(over="ignore"):
-        out = np.sqrt(x) if n == 0.5 else np.power(x, n)
-    bad = np.isinf(out) & np.isfinite(x)
-    if bad.any():
-        i = first(bad)
-        raise OverflowError(f"pow: {float(x[i])!r} ** {n!r} overflows a float (sample {i})")
+    def refuse(bad: Any, error: type[Exception], what: str) -> None:
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise error("pow: " + what.format(x=float(x[i]), n=float(n[i])) + f" (sample {i})")
+
+    fractional = np.isfinite(n) & (n != np.floor(n))
+    refuse(
+        (x < 0.0) & fractional,
+        ValueError,
+        "negative base {x!r} to the fractional power {n!r} is not real",
+    )
+    refuse((x == 0.0) & (n < 0.0), ZeroDivisionError, "zero base to the negative power {n!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.where((n == 0.5) & (x >= 0.0), np.sqrt(np.abs(x)), x**n)
+    out = np.where((n == 0.5) & (x == 0.0), x, out)  # √±0 = ±0, as PyTorch's sqrt
+    overflow = np.isinf(out) & np.isfinite(x) & np.isfinite(n)
+    refuse(overflow, OverflowError, "{x!r} ** {n!r} overflows a float")
     return out
 
 
@@ -144,7 +145,13 @@ def d_pow(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
     return power_slope(x, y), dy
 
 
+def _pow(x: Any, y: Any) -> tuple[Any, Any]:
+    out = power(x, y)
+    return out, d_pow(x, y, out)
+
+
 POW = Op("**", d_pow, 2)
+POW.forward = _pow
 POW_OPS: dict[float, Op] = {}
 
 

@@ -1,15 +1,12 @@
-"""The `Value` node: one scalar in a computation graph, its record, and its ops.
+"""The `Value` node: one number in a computation graph, its record, and its ops.
 
 Every node is one record: its value (`data`), its gradient (`grad`), its parents in the
 order the op received them, the op that made it and the local derivative d(out)/d(parent)
 of each parent, computed in the same place as the value. `backward()`, the step-through,
-`_backward()`, `engine.grad` and the drawings in `viz` all read this record through one
-reader, `Value.chain_rule`; nothing else is kept.
-
-Each op's local derivative is written once, as a rule in `engine.ops` (powers in
-`engine.powers`): the forward pass here calls it with floats and stores the number; for
-gradients of gradients (`create_graph=True`) `chain_rule` calls the same rule with the
-parent `Value`s and the output node, so it returns the derivative as a graph:
+`_backward()`, `engine.grad` and the drawings in `viz` all read it through one reader,
+`Value.chain_rule`. Each op's value and derivative rule are in `engine.ops` (powers in
+`engine.powers`); for gradients of gradients (`create_graph=True`) `chain_rule` calls the
+same rule with the parent `Value`s, so it returns the derivative as a graph:
 
     x = Value(0.5); y = x.tanh()
     y.local_grads              # (0.786...,): _d_tanh(0.5, tanh 0.5), floats
@@ -19,15 +16,15 @@ Storage (why it looks like this): a unary or binary node keeps its parents in th
 `_a`/`_b` and their local derivatives in `_da`/`_db`, so that a node is one allocation.
 An n-ary node (`engine.fused`) keeps a tuple of parents in `_a`, a tuple of inner
 derivatives in `_da` (`None` meaning all ones) and a shared outer factor in `_db`:
-d(out)/dp_i = _db · _da[i]. A leaf has no parents: its `_b` holds its gradient as a graph
-after `backward(create_graph=True)` (`grad_value`). Only `Value._decode` reads this (and,
-for speed, the traversal and the fast loop in `engine.backprop`, which a test checks
-against `chain_rule`). A node refers only to its parents, never to its children or
-itself, so graphs hold no reference cycles and are freed as soon as the last reference
-goes.
+d(out)/dp_i = _db · _da[i]; a batched one (`engine.batched`) also its `Edges` in `_b`. A
+leaf's `_b` holds its gradient as a graph after `backward(create_graph=True)`. Only
+`_decode` and `chain_rule` read this (and, for speed, the traversal and the fast loop in
+`engine.backprop`, which a test checks against `chain_rule`). A node refers only to its
+parents, so graphs hold no reference cycles and are freed with their last reference.
 
-Elsewhere: micrograd's hand-made nodes in `engine.handmade`, copying and pickling in
-`engine.copying`.
+A node's number may be a numpy array over a batch (`engine.batched`): each op then works
+elementwise, and numpy is imported only then. Elsewhere: micrograd's hand-made nodes in
+`engine.handmade`, copying and pickling in `engine.copying`.
 """
 
 from __future__ import annotations
@@ -57,6 +54,8 @@ from chainrule.engine.ops import (
     TANH,
     Node,
     Op,
+    as_number,
+    exponent,
 )
 
 Operand = Union["Value", int, float]
@@ -66,65 +65,49 @@ _new = object.__new__
 _RELU, _TANH, _SIGMOID = (ACTIVATIONS[a].scalar for a in ("relu", "tanh", "sigmoid"))
 
 
-def _as_float(data: object) -> float:
-    """Convert a real number to float; refuse bool, complex, strings and the rest."""
-    if isinstance(data, bool) or type(data).__name__ == "bool_":
-        raise TypeError(
-            "Value data must be a real number, got bool; write 1.0/0.0 if you mean a number"
-        )
-    if isinstance(data, Real):
-        return float(data)
-    raise TypeError(f"Value data must be a real number, got {type(data).__name__}")
+def _batched() -> Any:
+    """`engine.batched`, imported when the first array appears (it needs numpy)."""
+    from chainrule.engine import batched
 
-
-def _exponent(n: Real | float) -> float:
-    """A power's exponent as a float; one too large for a float (10**400) is an
-    OverflowError naming pow."""
-    try:
-        return float(n)
-    except OverflowError:
-        raise OverflowError(f"pow: the exponent {n!r:.40} does not fit in a float") from None
+    return batched
 
 
 def _compared(other: object) -> Any:
-    """The number a comparison reads: a Value's data, or the other operand as it is."""
-    return other.data if isinstance(other, Value) else other
+    """The number a comparison reads: a Value's (scalar) data, or the other operand."""
+    return other._scalar("a comparison") if isinstance(other, Value) else other
 
 
 class Value(Node):
-    """A scalar that remembers how it was computed.
+    """A number that remembers how it was computed.
 
     `Value(data, label="")`: `data` is any real number (int, float, Fraction, numpy real
-    scalar); bool and non-numbers raise `TypeError`. `.data` and `.grad` are floats.
+    scalar), as a float; or a 1-D numpy array, one number per sample of a batch (a
+    batched Value: `engine.batched`). Bool and non-numbers raise `TypeError`.
 
-    micrograd's signature `Value(data, _children=(), _op="", label="")` is accepted: the
-    node is recorded with those parents and that op name. Under micrograd's op names
-    (`+`, `*`, `tanh`, `exp`, `**n`, `ReLU`) its local derivatives are micrograd's; under
-    another name they are unknown until the lecture's `out._backward = _backward` is
-    assigned (see `_set_backward`), and `backward()` before that raises, naming the op,
-    rather than give a plausible wrong number. `engine.Function` defines an op with its
-    derivative for every use, `create_graph` included.
+    micrograd's `Value(data, _children=(), _op="", label="")` is accepted: see
+    `engine.handmade` (micrograd's op names backpropagate as micrograd's; another name
+    raises on backward() until `_backward` is assigned). `engine.Function` defines an op
+    with its derivative for every use, `create_graph` included.
 
     `int(v)` truncates as `int(tensor)`; `round(v)` is `torch.round` as a Value.
-    `copy.deepcopy(v)` and `pickle` copy the graph v depends on (see `__reduce_ex__`).
-
-    `<`, `<=`, `>`, `>=` compare `.data` and return a plain bool (no graph: PyTorch's
-    comparisons carry no gradient). `==` and `hash` stay identity-based, as for PyTorch
-    tensors' hash: nodes live in sets and dicts during backprop, and two different nodes
-    holding equal numbers are still two nodes.
+    `copy.deepcopy(v)` and `pickle` copy the graph v depends on. `<`, `<=`, `>`, `>=`
+    compare `.data` and return a plain bool (no graph, as PyTorch's). `==` and `hash`
+    stay identity-based, as for tensors: two nodes holding equal numbers are two nodes.
+    A batched Value refuses bool, float and comparisons (reduce it with `.sum()` or
+    `.mean()`, or read `v.data[i]`).
     """
 
     __slots__ = ("_a", "_b", "_da", "_db", "_op", "data", "grad", "label")
 
-    data: float
-    grad: float
+    data: Any  # a float, or a numpy array over a batch (`engine.batched`)
+    grad: Any  # the same, for an interior node; a scalar leaf's is a float
     label: str
     _op: str
     # Typed Any: what they hold depends on the node's arity (see the module docstring).
     _a: Any  # Value | tuple[Value, ...] | None: the parent, or all parents of an n-ary node
     _b: Any  # Value | None: the second parent; on a leaf, its gradient as a graph
     _da: Any  # float | tuple[float, ...] | None: local derivative(s)
-    _db: float
+    _db: Any
 
     # numpy scalars and arrays defer to our reflected operators: np.int64(2) * Value(3) is
     # a Value, never numpy broadcasting over the Value as an object.
@@ -133,7 +116,7 @@ class Value(Node):
     def __init__(
         self, data: object, _children: Iterable[Value] | str = (), _op: str = "", label: str = ""
     ) -> None:
-        self.data = data if type(data) is float else _as_float(data)
+        self.data = data if type(data) is float else as_number(data)
         self.grad = 0.0
         self.label = label
         self._op = _op
@@ -208,6 +191,10 @@ class Value(Node):
         0 (an inactive ReLU unit) adds exactly 0 to every parent.
         """
         parents, inner, outer = self._decode()
+        if type(self._a) is tuple and self._b is not None:  # batched: sum for scalar parents
+            local = self._rule_locals() if create_graph else [outer * d for d in inner]
+            added = self._b.added
+            return [(p, d, added(i, upstream * d)) for i, (p, d) in enumerate(zip(parents, local))]
         if create_graph:
             return [(p, d, upstream * d) for p, d in zip(parents, self._rule_locals())]
         if outer is None:
@@ -231,151 +218,151 @@ class Value(Node):
             return tuple(rule(ps[0], ps[1], self))
         return tuple(rule(ps, self))
 
-    def _backward_step(self) -> None:
-        """Apply this node's chain-rule step only: add self.grad · local to each parent's
-        grad (micrograd's lecture calls it node by node; the arithmetic of one step of
-        `backward_steps()`)."""
-        if type(self._a) is handmade.UnknownParents:
-            raise handmade.no_derivative(self._op, "has no derivative")
-        for p, _, added in self.chain_rule(self.grad):
-            p.grad += added
-
-    def _get_backward(self) -> Callable[[], None]:
-        return self._backward_step
-
-    def _set_backward(self, fn: Callable[[], None]) -> None:
-        handmade.set_backward(self, fn)
-
     _backward = property(
-        _get_backward,
-        _set_backward,
+        handmade.get_backward,
+        handmade.set_backward,
         doc="This node's chain-rule step as a function (micrograd's `_backward`): "
         "`o._backward()` adds o.grad · local to each parent's grad. Assignable on nodes "
         "made by `Value(data, _children, _op)` (see `engine.handmade.set_backward`).",
     )
 
-    # --- copying and pickling: a graph copies with its structure -----------------------
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
-        """For `pickle` and `copy.deepcopy`: the graph this node depends on, flat (see
-        `engine.copying`)."""
-        return copying.reduce_node(self)
+    # --- copying and pickling: a graph copies with its structure (`engine.copying`) ----
+    __reduce_ex__ = copying.reduce_node
+    __getstate__ = copying.get_state
+    __setstate__ = copying.set_state
+    __copy__ = copying.shallow_copy
 
-    def __getstate__(self) -> tuple[Any, ...]:
-        return (
-            self.data,
-            self.grad,
-            self.label,
-            self._op,
-            self._a,
-            self._da,
-            self._b,
-            self._db,
-            getattr(self, "__dict__", None),  # a subclass's own attributes
-        )
-
-    def __setstate__(self, state: tuple[Any, ...]) -> None:
-        *fields, extra = state
-        self.data, self.grad, self.label, self._op, self._a, self._da, self._b, self._db = fields
-        if extra:
-            self.__dict__.update(extra)
-
-    def __copy__(self) -> Value:
-        """A shallow copy: a new node with the same parents (and the same op)."""
-        out = copying.new_value(type(self))
-        out.__setstate__(self.__getstate__())
-        return out
+    # --- numbers out: a scalar's, as a 0-dim tensor's; a batch's refuse ----------------
+    def _scalar(self, what: str) -> float:
+        x = self.data
+        if type(x) is not float:
+            raise TypeError(
+                f"{what} of a batched Value (one number per sample, {len(x)} samples) is "
+                "ambiguous: reduce it first (.sum(), .mean()) or read one sample (v.data[i])"
+            )
+        return x
 
     def __repr__(self) -> str:
         name = f"label={self.label!r}, " if self.label else ""
+        if type(self.data) is not float:
+            return f"Value({name}batch of {len(self.data)}, data={self.data!r:.60})"
         return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g})"
 
     def __float__(self) -> float:
-        return self.data
+        return self._scalar("float()")
 
     def __int__(self) -> int:
         """The number truncated toward zero, as `int(torch.tensor(1.6))` == 1 (NaN and
         ±inf raise ValueError/OverflowError, as there)."""
-        return int(self.data)
+        return int(self._scalar("int()"))
 
     def __round__(self, ndigits: int | None = None) -> Value:
-        """round(v): the nearest integer, halves to even (Python's and `torch.round`'s
-        rule), as a `Value` (PyTorch returns a tensor too; torch 2.13 float64 0-dim
-        tensors have no `round()` builtin, so we follow `torch.round`). Its derivative is
-        0 everywhere, as `torch.round`'s; NaN and ±inf stay, as there. `round(v, n)` rounds
-        to n decimals (Python's `round(float, n)`). `int(v)` truncates."""
+        """round(v): `torch.round` as a Value (halves to even; NaN and ±inf stay), with
+        derivative 0 everywhere, as torch's. `round(v, n)`: n decimals. `int(v)` truncates."""
         if ndigits is None:
             return self._unary(ROUND)
-        return new_node(round(self.data, ndigits), ROUND, self, 0.0)
+        x = self.data
+        if type(x) is float:
+            return new_node(round(x, ndigits), ROUND, self, 0.0)
+        return _batched().unary(self, ROUND, x.round(ndigits), 0.0)
 
     def item(self) -> float:
         """The number, as `tensor.item()`."""
-        return self.data
+        return self._scalar("item()")
 
     def __bool__(self) -> bool:
         """False only for 0.0, as `bool(torch.tensor(0.))` (NaN is True)."""
-        return self.data != 0.0
+        return self._scalar("bool()") != 0.0
 
     # --- comparisons: plain bools on .data ------------------------------------------
     def __lt__(self, other: Operand) -> bool:
-        return bool(self.data < _compared(other))
+        return self._scalar("a comparison") < _compared(other)
 
     def __le__(self, other: Operand) -> bool:
-        return bool(self.data <= _compared(other))
+        return self._scalar("a comparison") <= _compared(other)
 
     def __gt__(self, other: Operand) -> bool:
-        return bool(self.data > _compared(other))
+        return self._scalar("a comparison") > _compared(other)
 
     def __ge__(self, other: Operand) -> bool:
-        return bool(self.data >= _compared(other))
+        return self._scalar("a comparison") >= _compared(other)
+
+    def sample(self, i: int) -> tuple[float, float, tuple[tuple[Value, float], ...]]:
+        """Sample i of a batched graph at this node: (its number, its gradient, (parent,
+        local derivative) per parent): what the node of sample i's own graph holds. A
+        scalar node (a parameter) gives its own numbers. See `engine.batched.sample`."""
+        return _batched().sample(self, i)  # type: ignore[no-any-return]
+
+    # --- reductions over a batch --------------------------------------------------------
+    def sum(self) -> Value:
+        """Σ over the batch's samples, a scalar Value (a scalar Value is its own sum)."""
+        return self if type(self.data) is float else _batched().reduce(self, "sum")
+
+    def mean(self) -> Value:
+        """The mean over the batch's samples, a scalar Value (a scalar is its own mean)."""
+        return self if type(self.data) is float else _batched().reduce(self, "mean")
 
     # --- binary operators: value and local derivatives side by side -----------------
     def __add__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = lift(other)
-        a, b = self.data, other.data
+        out = self.data + other.data
+        if type(out) is not float:
+            return _batched().node(out, ADD, (self, other), (1.0, 1.0))
         # _d_add(a, b, out) inlined: this op is most of every graph (a test checks it)
-        return new_node(a + b, ADD, self, 1.0, other, 1.0)
+        return new_node(out, ADD, self, 1.0, other, 1.0)
 
     def __mul__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = lift(other)
         a, b = self.data, other.data
+        out = a * b
+        if type(out) is not float:
+            return _batched().node(out, MUL, (self, other), (b, a))
         # _d_mul(a, b, out) inlined: this op is most of every graph (a test checks it)
-        return new_node(a * b, MUL, self, b, other, a)
+        return new_node(out, MUL, self, b, other, a)
 
     def __sub__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = lift(other)
-        a, b = self.data, other.data
+        out = self.data - other.data
+        if type(out) is not float:
+            return _batched().node(out, SUB, (self, other), (1.0, -1.0))
         # _d_sub(a, b, out) inlined: this op is most of every graph (a test checks it)
-        return new_node(a - b, SUB, self, 1.0, other, -1.0)
+        return new_node(out, SUB, self, 1.0, other, -1.0)
 
     def __truediv__(self, other: Operand) -> Value:
         if type(other) is not Value:
             other = lift(other)
         a, b = self.data, other.data
-        if b == 0.0:
-            raise ZeroDivisionError(f"division: divisor is zero ({a!r} / {b!r})")
-        out = a / b
-        da, db = ops._d_div(a, b, out)
+        if type(a) is not float or type(b) is not float:
+            return _batched().binary(DIV, self, other)
+        out, (da, db) = ops._div(a, b)
         return new_node(out, DIV, self, da, other, db)
 
     def __pow__(self, other: Operand) -> Value:
         """x**n (number n): rule `powers.power_slope`. x**y (Value y): also d/dy = x^y·ln x
         (`powers.d_pow`)."""
         x = self.data
-        if type(other) is Value:
-            out = powers.power(x, other.data)
-            dx, dy = powers.d_pow(x, other.data, out)
-            return new_node(out, powers.POW, self, dx, other, dy)
+        if type(other) is Value or type(other).__name__ == "ndarray":
+            return self._pow_value(lift(other))
         if type(other) is float or type(other) is int:
-            op = powers.POW_OPS.get(other) or powers.pow_op(_exponent(other))
+            op = powers.POW_OPS.get(other) or powers.pow_op(exponent(other))
         elif isinstance(other, Real) and not isinstance(other, bool):
-            op = powers.pow_op(_exponent(other))  # numpy's scalars, Fraction...
+            op = powers.pow_op(exponent(other))  # numpy's scalars, Fraction...
         else:
             return NotImplemented
         out = powers.power(x, op.n)
+        if type(out) is not float:
+            return _batched().unary(self, op, out, powers.power_slope(x, op.n))
         return new_node(out, op, self, powers.power_slope(x, op.n))
+
+    def _pow_value(self, other: Value) -> Value:
+        """x**y for a Value y."""
+        out, (dx, dy) = powers.POW.forward(self.data, other.data)  # type: ignore[misc]
+        if type(out) is not float:
+            return _batched().node(out, powers.POW, (self, other), (dx, dy))
+        return new_node(out, powers.POW, self, dx, other, dy)
 
     def __radd__(self, other: Operand) -> Value:
         return lift(other) + self
@@ -393,7 +380,10 @@ class Value(Node):
         return lift(other) ** self
 
     def __neg__(self) -> Value:
-        return new_node(-self.data, NEG, self, -1.0)  # _d_neg inlined (a test checks it)
+        out = -self.data
+        if type(out) is not float:
+            return _batched().unary(self, NEG, out, -1.0)
+        return new_node(out, NEG, self, -1.0)  # _d_neg inlined (a test checks it)
 
     def __pos__(self) -> Value:
         return self
@@ -404,6 +394,8 @@ class Value(Node):
     # --- unary functions: value and derivative from `engine.ops` ----------------------
     def _unary(self, op: Op) -> Value:
         out, slope = op.forward(self.data)  # type: ignore[misc]  # the unary ops have one
+        if type(out) is not float:
+            return _batched().unary(self, op, out, slope)
         return new_node(out, op, self, slope)
 
     def exp(self) -> Value:
@@ -426,29 +418,33 @@ class Value(Node):
         """softplus(x) = ln(1 + e^x), which never overflows; rule `ops._d_softplus`."""
         return self._unary(SOFTPLUS)
 
+    def _activation(self, op: Op, scalar: Callable[[float], tuple[float, float]]) -> Value:
+        x = self.data
+        if type(x) is not float:
+            return _batched().unary(self, op, *ACTIVATIONS[op].array(x))
+        out, slope = scalar(x)
+        return new_node(out, op, self, slope)
+
     def relu(self) -> Value:
         """max(0, x); rule `ops._d_relu`."""
-        out, slope = _RELU(self.data)
-        return new_node(out, RELU, self, slope)
+        return self._activation(RELU, _RELU)
 
     def tanh(self) -> Value:
         """tanh x; rule `ops._d_tanh`."""
-        out, slope = _TANH(self.data)
-        return new_node(out, TANH, self, slope)
+        return self._activation(TANH, _TANH)
 
     def sigmoid(self) -> Value:
         """σ(x) = 1/(1+e^-x); rule `ops._d_sigmoid`."""
-        out, slope = _SIGMOID(self.data)
-        return new_node(out, SIGMOID, self, slope)
+        return self._activation(SIGMOID, _SIGMOID)
 
     # --- backpropagation -------------------------------------------------------------
     def backward(self, gradient: float = 1.0, create_graph: bool = False) -> None:
         """Set d(self)/d(node) · gradient on every node this one depends on.
 
-        Seeds self.grad = gradient (1 by default), recomputes interior gradients from
-        zero, and adds into leaves (a second call adds the same amounts again, as
-        PyTorch accumulates). Concurrent calls from several threads run one after
-        another (a lock), so none over-counts.
+        Seeds self.grad = gradient (1 by default; a batched Value needs an array of its
+        shape, as PyTorch), recomputes interior gradients from zero, and adds into leaves
+        (a second call adds the same amounts again, as PyTorch accumulates). Concurrent
+        calls from several threads run one after another (a lock).
 
         With `create_graph=True` the gradients are also built as Values whose graph can
         be differentiated again: each leaf's `grad_value` (accumulating, like `.grad`),
@@ -474,7 +470,7 @@ class Value(Node):
                 v._b = None
 
 
-def new_node(data: Any, op: str, a: Any, da: Any, b: Value | None = None, db: Any = 0.0) -> Value:
+def new_node(data: Any, op: str, a: Any, da: Any, b: Any = None, db: Any = 0.0) -> Value:
     """A new node: value `data` made by `op` from parent a (and b) with local derivative
     da (and db); for an n-ary node, a tuple of parents, a tuple of inner derivatives
     (None: all ones) and the outer factor db. Under `no_grad()` it is a leaf."""

@@ -53,6 +53,9 @@ def fused_forward(layer: Layer, batch: Batch) -> Batch:
     Each sample's inputs are gathered once; the pre-activations of the whole batch are
     one matrix product (numpy), handed to the engine."""
     xss = [layer.inputs(x) for x in batch]
+    if len(xss) == 1 and any(type(v.data) is not float for v in xss[0]):
+        # one sample of batched Values: the whole batch at once (engine.batched)
+        return fused_linear(xss, layer.weight, layer.bias, layer.activation)
     xds = np.asarray([[v.data for v in xs] for xs in xss], dtype=float).reshape(-1, layer.nin)
     z = xds @ np.asarray([[w.data for w in row] for row in layer.weight], dtype=float).T
     if layer.bias is not None:

@@ -88,12 +88,15 @@ def _indexed(name: str, t: Tensor, bracket: bool = False) -> Iterator[tuple[str,
 
 def as_batch(x: Any) -> tuple[Batch, bool]:
     """(batch, was_single): a flat sample (numbers, Values, a 1-D array) becomes a batch
-    of one; a sequence of samples or a 2-D array is a batch."""
+    of one; a sequence of samples is a batch; a 2-D array (samples × features) becomes
+    one sample of batched Values, run once over the whole batch."""
     if isinstance(x, np.ndarray):
         if x.ndim == 1:
             return [x.tolist()], True
         if x.ndim == 2:
-            return x.tolist(), False
+            # one graph for the whole batch: one "sample" of batched Values, one per
+            # feature (engine.batched); the outputs come back as one sample's
+            return [[Value(col) for col in x.T]], True
         raise ValueError(f"expected a 1-D sample or a 2-D batch, got an array of shape {x.shape}")
     if not isinstance(x, (list, tuple)):
         raise TypeError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import json
 import os
 import pkgutil
@@ -30,7 +31,18 @@ SHOTS = Path(__file__).parent / "_out" / "docs"
 sys.path.insert(0, str(ROOT / "docs"))
 import chainrule_sphinx  # noqa: E402  (docs/chainrule_sphinx.py)
 
-import build as docs_build  # noqa: E402  (docs/build.py)
+
+def _load(path: Path, name: str) -> ModuleType:
+    """Import the file `path` as module `name`: docs/build.py must not take the name `build`,
+    which tests/test_notebooks.py imports (notebooks/build.py) in the same process."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+docs_build = _load(ROOT / "docs" / "build.py", "chainrule_docs_build")
 
 LESSONS = docs_build.lessons()
 SOURCES = [ROOT / d for d in ("docs", "notebooks", "engine", "nn", "viz", "chainrule")]
