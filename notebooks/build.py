@@ -63,6 +63,9 @@ def main(prefixes: list[str]) -> None:
         cpu_total += cpu
         for cell in nb.cells:  # per-cell timestamps would change the file on every build
             cell.metadata.pop("execution", None)
+        # a widget's saved state holds all its data (a quiz's every step): a static copy of
+        # the notebook keeps none of it; the widget is live only in a running kernel
+        nb.metadata.pop("widgets", None)
         jupytext.write(nb, src.with_suffix(".ipynb"))
         print(f"wrote {src.with_suffix('.ipynb').name} ({seconds:.1f} s, kernel CPU {cpu:.1f} s)")
     print(f"total {total:.1f} s, kernel CPU {cpu_total:.1f} s")

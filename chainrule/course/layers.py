@@ -186,6 +186,8 @@ def _batchnorm_fn(answer: Any) -> tuple[bool, str]:
                 return False, why
         if np.allclose(got, _bn(xs, beta, gamma, eps), rtol=1e-6, atol=1e-9):
             return False, "γ and β are swapped: γ scales, β shifts."
+        if np.allclose(got, gamma * (xs - xs.mean()) + beta, rtol=1e-6, atol=1e-9):
+            return False, "centred but not scaled: divide x - μ by √(σ² + ε)."
         return False, f"for γ={gamma}, β={beta}, ε={eps} the outputs differ from γ·x̂ + β."
     return True, "normalise with the batch's μ and σ², then scale by γ and shift by β."
 
