@@ -23,13 +23,14 @@ from benchmarks import (
     bench_mlp,
     bench_playground,
     bench_stepper,
+    bench_training,
 )
 
 
 def main() -> None:
     print(f"Python {platform.python_version()} on {platform.machine()}, {sys.platform}\n")
-    sections = (bench_engine, bench_mlp, bench_batched, bench_batchnorm, bench_stepper)
-    for section in (*sections, bench_playground):
+    sections = (bench_engine, bench_mlp, bench_batched, bench_training, bench_batchnorm)
+    for section in (*sections, bench_stepper, bench_playground):
         print(section.run(), flush=True)
 
 

@@ -11,9 +11,8 @@ It repeats the inference-mode arithmetic (`model.eval()`) of each module:
 - Dropout: the identity (inverted dropout), or × (1 - p) (the lecture's form);
 - MLP/Sequential: their modules in order.
 
-The activations are the engine's (`chainrule.engine.ACTIVATIONS`), written for arrays:
-`ARRAY_FORMS` has one entry per engine name, and the tests check each against the engine's
-scalar function. Any other module is NotImplementedError.
+The activations are the engine's one table (`chainrule.engine.ACTIVATIONS`), in their
+elementwise forms. Any other module is NotImplementedError.
 """
 
 from __future__ import annotations
@@ -30,30 +29,12 @@ from chainrule.nn.layers import Layer
 from chainrule.nn.module import Module
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) as the engine's: exp only of -|z| (no overflow), e/(1+e) for z < 0 (no
-    cancellation: σ(-30) keeps all its digits)."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-ARRAY_FORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "relu": lambda z: np.where(z <= 0.0, 0.0, z),  # NaN stays NaN, as the engine's relu
-    "tanh": np.tanh,
-    "sigmoid": _sigmoid,
-    "identity": lambda z: z,
-    "linear": lambda z: z,
-}
-"""The engine's activations (same names) applied elementwise to arrays."""
-
-assert ARRAY_FORMS.keys() == ACTIVATIONS.keys(), "one array form per engine activation"
-
-
 def activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
-    """The engine's activation `name`, for arrays."""
-    if name not in ARRAY_FORMS:
+    """The engine's activation `name` (`chainrule.engine.ACTIVATIONS`), elementwise on arrays."""
+    if name not in ACTIVATIONS:
         raise NotImplementedError(f"numpy_forward does not know the activation {name!r}")
-    return ARRAY_FORMS[name]
+    form = ACTIVATIONS[name].array
+    return lambda z: form(z)[0]
 
 
 def floats(t: Any) -> np.ndarray:

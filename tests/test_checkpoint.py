@@ -345,3 +345,12 @@ def test_a_file_that_grows_while_it_is_read_is_refused(
 
     monkeypatch.setattr(checkpoint.os, "fstat", smaller)
     _refused(path, "grew while it was read")
+
+
+def test_a_link_to_a_device_is_refused_like_the_device(tmp_path: Path) -> None:
+    link = tmp_path / "m.json"
+    link.symlink_to("/dev/zero")
+    _refused(link, "not a regular file")
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        save(_model(), link)  # checked on the link's target: /dev/zero stays a device
+    assert link.is_symlink() and Path("/dev/zero").is_char_device()

@@ -430,3 +430,72 @@ def test_batch_statistics_are_inputs_of_a_samples_graph() -> None:
     src = draw_dot(loss, sample=0, legend=True).source  # type: ignore[arg-type]
     assert src.count(COLOURS["batch statistic"]) == 2 and "batch mean1" in src  # and the key
     assert draw_dot(loss, sample=0).source.count(COLOURS["batch statistic"]) == 1  # type: ignore[arg-type]
+
+
+def test_a_trace_lists_parents_before_children_and_its_steps_follow_backward() -> None:
+    """The order every reader relies on (the playground lays out columns by it)."""
+    from chainrule.nn import MLP, mse_loss
+
+    m = MLP(2, [3, 3, 1], seed=0)
+    loss = mse_loss(m.forward([[0.5, -0.3], [1.0, 0.2]]), [[1.0], [0.0]])
+    tr = trace(loss, m.parameters(), max_nodes=2000)
+    assert all(e.parent < e.child for e in tr.edges) and tr.root_index == len(tr.nodes) - 1
+    assert {tr.kinds[tr.index[id(p)]] for p in m.parameters()} == {"parameter"}
+    steps = tr.walk()
+    assert [s.node for s in steps] == [tr.index[id(s.node)] for s in loss.backward_steps()]
+    grads = tr.grads()
+    assert all(grads[tr.index[id(p)]] == p.grad for p in m.parameters())
+
+
+def _batched_scores(model: object, x: object) -> Value:
+    """model(X) over the whole batch; skipped until the engine's batched graph is in."""
+    score = model(x)  # type: ignore[operator]
+    if not isinstance(score, Value):
+        pytest.skip("model(X) does not build one batched graph in this tree yet")
+    return score
+
+
+def test_one_sample_of_micrograds_batched_moons_step_draws_as_its_own_graph(
+    tmp_path: Path,
+) -> None:
+    """issue 19, item 5 on the real engine: the moons step batched; sample k's drawing and
+    steps are those of the per-sample graph, with the numbers of the batched pass."""
+    from chainrule.nn import MLP, make_moons
+
+    x, y = make_moons(5, seed=0)
+    signs = y * 2 - 1.0
+    m = MLP(2, [3, 1], seed=0)
+    score = _batched_scores(m, x)
+    loss = (1 - signs * score).relu().mean() + 1e-4 * sum(p * p for p in m.parameters())
+    m.zero_grad()
+    loss.backward()
+    batch_grads = [p.grad for p in m.parameters()]
+    drawn = draw_dot(loss, params=m.parameters(), sample=1).source
+    page = _page_data(stepper_html(loss, tmp_path / "b.html", params=m.parameters(), sample=1))
+    assert [p.grad for p in m.parameters()] == batch_grads  # the batch's, untouched
+    out = m([[float(v) for v in x[1]]])
+    term = (1 - signs[1] * (out[0][0] if isinstance(out[0], list) else out[0])).relu()
+    m.zero_grad()
+    term.backward()
+    title = '\tfontcolor=gray40 fontname=Helvetica label="sample 1 of 5" labelloc=t\n'
+    assert (
+        title in drawn and drawn.replace(title, "") == draw_dot(term, params=m.parameters()).source
+    )
+    alone = _page_data(stepper_html(term, tmp_path / "t.html", params=m.parameters()))
+    assert page["steps"] == alone["steps"]
+
+
+def test_batch_norms_training_statistics_are_inputs_of_one_samples_graph() -> None:
+    from chainrule.nn import MLP, make_moons
+
+    x, y = make_moons(6, seed=0)
+    m = MLP(2, [3, 1], batchnorm=True, seed=0)
+    m.train()
+    loss = (1 - (y * 2 - 1.0) * _batched_scores(m, x)).relu().mean()
+    m.zero_grad()
+    loss.backward()
+    tr = trace(loss, m.parameters(), sample=0)
+    stats = [i for i, k in enumerate(tr.kinds) if k == "batch statistic"]
+    assert len(stats) == 6  # each of 3 features: its batch mean and standard deviation
+    assert all(not tr.into[i] for i in stats)  # leaves of the sample's graph
+    assert "sample 0 of 6" in draw_dot(loss, params=m.parameters(), sample=0).source

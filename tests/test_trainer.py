@@ -150,6 +150,16 @@ def test_a_bad_live_edit_raises_and_changes_nothing(bad: dict) -> None:
     ]
 
 
+def test_edits_are_kept_as_json_numbers() -> None:
+    import json
+
+    t = _trainer(_model())
+    t.set(lr=np.float32(0.25), l2=np.float64(1e-3), batch_size=np.int64(4).item())
+    assert type(t.optimizer.lr) is float and t.optimizer.lr == 0.25
+    json.dumps(t.history.to_dict(), allow_nan=False)
+    json.dumps(t.optimizer.state_dict(), allow_nan=False)
+
+
 def test_edits_that_the_model_cannot_take_are_refused() -> None:
     t = _trainer(_model())
     with pytest.raises(ValueError, match="no Dropout"):
@@ -158,6 +168,32 @@ def test_edits_that_the_model_cannot_take_are_refused() -> None:
     with pytest.raises(ValueError, match="Adam has no hyper-parameter 'momentum'"):
         adam.set(momentum=0.9)
     adam.set(weight_decay=0.1, decoupled_weight_decay=True)
+    with pytest.raises(TypeError, match="True or False"):
+        _trainer(_model(dropout=0.1)).set(dropout_inverted=1)
+
+
+def test_the_schedule_and_dropouts_form_can_change_between_steps() -> None:
+    model = _model(dropout=0.2)
+    t = _trainer(model)
+    t.run_epoch()
+    sched = StepLR(t.optimizer, 1, 0.5)
+    t.set(scheduler=sched, dropout_inverted=False)
+    assert (
+        t.scheduler is sched
+        and not next(m for m in model.modules() if hasattr(m, "inverted")).inverted
+    )
+    assert t.history.edits[-1] == {
+        "step": 4,
+        "epoch": 1,
+        "scheduler": "StepLR",
+        "dropout_inverted": False,
+    }
+    t.run_epoch()
+    t.set(scheduler=None)
+    t.run_epoch()
+    assert t.history.lr == [0.1, 0.1, 0.05]
+    with pytest.raises(TypeError, match="LRScheduler"):
+        t.set(scheduler="step")
 
 
 def test_ratio_window_keeps_the_last_steps_only() -> None:
@@ -270,3 +306,69 @@ def test_a_terminal_gets_a_bar() -> None:
         t.on_epoch.append(bar.update)
         t.run()
     assert "\r" in out.getvalue() and "6/6" in out.getvalue()
+
+
+# --- slices: a step cut into chunks whose gradients add up to the batch's ---------------
+@pytest.mark.parametrize("loss", ["hinge", "bce", "mse"])
+def test_a_sliced_step_is_the_whole_step_to_rounding(loss: str) -> None:
+    def run(chunk: int | None) -> tuple[Trainer, list[int]]:
+        model = _model(dropout=0.3)
+        y = [float(t) for t in YT] if loss == "mse" else YT
+        opt = Adam(model.parameters(), lr=0.01)
+        t = Trainer(
+            model,
+            XT,
+            y,
+            opt,
+            loss=loss,
+            val=(XV, YV if loss != "mse" else [float(v) for v in YV]),
+            batch_size=13,
+            epochs=2,
+            l1=1e-3,
+            l2=1e-3,
+        )
+        yields = []
+        while not t.finished:
+            work, n = t.slices(chunk), 0
+            for _ in work:
+                n += 1
+            yields.append(n)
+        return t, yields
+
+    whole, none = run(None)
+    sliced, some = run(4)
+    assert none == [0] * 6
+    # 30 samples in batches of 13, 13, 4: chunks of 4 → 3, 3, 0 yields, and for the
+    # 10 validation samples at each epoch's end: 2 more
+    assert some == [3, 3, 2, 3, 3, 2]
+    flat = [p.data for p in whole.model.parameters()]
+    assert [p.data for p in sliced.model.parameters()] == pytest.approx(flat, rel=1e-10)
+    assert sliced.history.train_loss == pytest.approx(whole.history.train_loss, rel=1e-12)
+    assert sliced.history.val_loss == pytest.approx(whole.history.val_loss, rel=1e-12)
+
+
+def test_batch_norm_and_a_custom_loss_are_never_sliced() -> None:
+    bn = _trainer(_model(batchnorm=True))
+    assert sum(1 for _ in bn.slices(2)) == 0
+    model = _model()
+    custom = Trainer(
+        model,
+        XT,
+        YT,
+        SGD(model.parameters(), lr=0.1),
+        loss=lambda p, y: sum(r[0] * r[0] for r in p),
+    )
+    assert sum(1 for _ in custom.slices(2)) == 0
+    with pytest.raises(ValueError, match="chunk"):
+        next(_trainer(_model()).slices(0))
+
+
+def test_a_step_abandoned_between_slices_changes_no_weight() -> None:
+    model = _model()
+    t = _trainer(model)
+    before = model.state_dict()
+    work = t.slices(2)
+    next(work)
+    work.close()
+    assert model.state_dict() == before and t.steps == 0
+    assert t.step().size == 8  # the next mini-batch, whole

@@ -102,20 +102,24 @@ def history(hist: History, path: str | Path | None = None) -> Any:
     """Loss and accuracy per epoch (train vs validation), and the learning rate when it
     changes (a schedule)."""
     scheduled = len(set(hist.lr)) > 1  # a flat learning rate says nothing: no panel
-    fig, axes = plt.subplots(1, 3 if scheduled else 2, figsize=(13 if scheduled else 9, 3.6))
+    # at notebook width (dpi 110) a figure stays under about 1,000 pixels
+    fig, axes = plt.subplots(1, 3 if scheduled else 2, figsize=(9 if scheduled else 8, 3.2))
     epochs = range(1, hist.epochs + 1)
     axes[0].plot(epochs, hist.train_loss, label="train")
     if hist.val_loss:
         axes[0].plot(epochs, hist.val_loss, label="validation")
     axes[0].set_title("loss")
+    axes[0].set_ylabel("loss (mean per sample)")
     if hist.train_acc and hist.train_acc[0] is not None:
         axes[1].plot(epochs, hist.train_acc, label="train")
         if hist.val_acc:
             axes[1].plot(epochs, hist.val_acc, label="validation")
     axes[1].set_title("accuracy")
-    if scheduled:
-        axes[2].plot(epochs, hist.lr)
+    axes[1].set_ylabel("accuracy (fraction correct)")
+    if scheduled:  # constant within an epoch: drawn as steps, not slopes
+        axes[2].plot(epochs, hist.lr, drawstyle="steps-post")
         axes[2].set_title("learning rate")
+        axes[2].set_ylabel("learning rate η")
     if hist.best_epoch is not None:
         for ax in axes[:2]:
             ax.axvline(hist.best_epoch, color="gray", ls="--", lw=1, label="best")

@@ -27,6 +27,7 @@ from chainrule.cli import demo, graph, playground, train
 from chainrule.cli.common import Help, Parser, UsageError, one_line
 
 COMMANDS = {"train": train, "demo": demo, "graph": graph, "playground": playground}
+"""The subcommands by name, each the module that adds its options and runs it."""
 
 __all__ = ["COMMANDS", "UsageError", "build_parser", "main", "run"]
 

@@ -25,6 +25,19 @@ from chainrule.viz.trace import trace
 MAX_NODES = 8000  # a 6 x 16 network's graph for one sample has about 5000 nodes
 
 
+def too_big(model: Module) -> str | None:
+    """Why one sample's graph of `model` is too big to step through, told from the
+    architecture before any graph is built (about 3 nodes per weight: its leaf, its
+    product, its sum), or None when it may fit (the exact count is checked later)."""
+    estimate = sum(m.nout * (3 * m.nin + 3) for m in model.modules() if isinstance(m, Layer))
+    if estimate <= 1.5 * MAX_NODES:
+        return None
+    return (
+        f"this sample's graph would have about {estimate} nodes, more than {MAX_NODES}: "
+        "use a smaller network to step through it"
+    )
+
+
 def _label(name: str) -> str:
     """A state_dict name written with its indices in brackets, the one naming the page
     uses for parameters and modules: 'layers.3.weight.2.1' -> 'layers.3.weight[2][1]',

@@ -35,8 +35,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from chainrule.nn.finite import finite_or_none
 from chainrule.viz.playground import backprop, config, views
-from chainrule.viz.playground.session import Session, finite
+from chainrule.viz.playground.session import Session
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {
@@ -119,9 +120,12 @@ class Playground(ThreadingHTTPServer):
 
 
 class RequestError(Exception):
-    def __init__(self, status: HTTPStatus, message: str) -> None:
+    """A refused request: its status, and the message the page shows. `gone`: the
+    session is not (or no longer) on this server, so the page makes a new one."""
+
+    def __init__(self, status: HTTPStatus, message: str, gone: bool = False) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.gone = status, gone
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -144,7 +148,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _json(self, obj: Any, status: HTTPStatus = HTTPStatus.OK) -> None:
         # JSON has no NaN or infinity (a diverged run makes them): they go out as null
-        self._send(status, json.dumps(finite(obj), allow_nan=False).encode(), "application/json")
+        self._send(
+            status, json.dumps(finite_or_none(obj), allow_nan=False).encode(), "application/json"
+        )
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a malformed request line, headers too long, an
@@ -188,13 +194,16 @@ class Handler(BaseHTTPRequestHandler):
             session = self.server.sessions.get(key)
         if session is None:
             raise RequestError(
-                HTTPStatus.NOT_FOUND, "this session has ended (the server restarted?): reload"
+                HTTPStatus.NOT_FOUND, "this session has ended (the server restarted?)", gone=True
             )
         session.last_seen = time.monotonic()
         return session
 
     def _dispatch(self, method: str) -> None:
         try:
+            if self.server.stopping.is_set():  # a kept-alive connection after Ctrl-C
+                self.close_connection = True
+                raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE, "stopping", gone=True)
             if not self._host_ok():
                 raise RequestError(HTTPStatus.FORBIDDEN, "requests must be addressed to localhost")
             path = self.path.split("?", 1)[0]
@@ -203,7 +212,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._post(path)
         except RequestError as e:
-            self._json({"error": str(e)}, e.status)
+            self._json({"error": str(e), **({"gone": True} if e.gone else {})}, e.status)
         except config.SettingsError as e:
             self._json({"error": str(e)}, HTTPStatus.BAD_REQUEST)
         except (ConnectionError, TimeoutError):
@@ -328,6 +337,9 @@ class Handler(BaseHTTPRequestHandler):
             xs, ys = (t.x_train, t.y_train) if split == "train" else (t.x_val, t.y_val)
             if not 0 <= index < len(ys):
                 raise RequestError(HTTPStatus.BAD_REQUEST, f"no {split} sample {index}")
+            big = backprop.too_big(t.model)
+            if big:
+                raise RequestError(HTTPStatus.BAD_REQUEST, big)
             model, x, y, loss = copy.deepcopy(t.model), xs[index].tolist(), ys[index], t.loss_name
         try:
             result = backprop.graph(model, x, y, loss)

@@ -21,8 +21,9 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from chainrule.nn.finite import finite_or_none as finite  # JSON has no NaN: null
+from chainrule.nn.finite import finite_or_none
 from chainrule.viz.playground import config
+from chainrule.viz.playground.slices import pausing
 from chainrule.viz.playground.trainer import Trainer
 
 FRAME_INTERVAL = 0.1  # seconds between pictures while training (at most 10 a second)
@@ -56,6 +57,7 @@ class Session:
         self.perf = {"steps_per_s": None, "frame_ms": 0.0}
         self._steps: deque[float] = deque()  # when recent steps ended, while playing
         self._played = time.monotonic()
+        self._current = self.trainer  # the one the worker steps
         self._publish(self.trainer)
         self.worker = threading.Thread(target=self._run, daemon=True, name="playground-train")
         self.worker.start()
@@ -147,41 +149,65 @@ class Session:
 
     # --- the worker ----------------------------------------------------------------------
     def _run(self) -> None:
-        trainer, slices = self.trainer, None
-        while True:
-            with self.lock:
-                self.changed.wait_for(self._has_work, timeout=IDLE_CHECK)
-                if self.closed:
-                    return
-                if self.trainer is not trainer:  # rebuilt or reset: the old step is dropped
-                    trainer, slices = self.trainer, None
-                edits = self.edits if slices is None else None
-                self.edits = None if edits is not None else self.edits
-                stepping = self.running or self.pending > 0
-                self.dirty = False
-            with self.work:
-                if edits is not None:
-                    trainer.message = f"changed: {trainer.edit(edits)}"
-                if stepping:
-                    slices = slices or trainer.slices()
-                    slices = self._slice(trainer, slices)
-                self._after(trainer, slices is None and stepping)
+        with pausing(self._checkpoint):
+            while True:
+                with self.lock:
+                    self.changed.wait_for(self._has_work, timeout=IDLE_CHECK)
+                    if self.closed:
+                        return
+                    trainer = self._current = self.trainer
+                    edits, self.edits = self.edits, None
+                    stepping = self.running or self.pending > 0
+                    self.dirty = False
+                with self.work:
+                    if edits is not None:
+                        trainer.message = f"changed: {trainer.edit(edits)}"
+                    if stepping:
+                        try:
+                            trainer.step()
+                        except Abandoned:
+                            continue  # closed, or a new model: this one's step is dropped
+                        except Exception as e:  # a bug: say so in the page, do not die
+                            trainer.loop.finished = True
+                            trainer.message = f"training failed: {type(e).__name__}: {e}"
+                    self._after(trainer, stepping)
 
     def _has_work(self) -> bool:
         wanted = self.running or self.pending > 0 or self.dirty or self.edits is not None
         return self.closed or (self.waiters == 0 and wanted)
 
-    def _slice(self, trainer: Trainer, slices: Iterator[None]) -> Iterator[None] | None:
-        """One slice of the current step; None once the step is over."""
-        try:
-            next(slices)
-            return slices
-        except StopIteration:
-            return None
-        except Exception as e:  # a bug: say so in the page rather than die silently
-            trainer.finished = True
-            trainer.message = f"training failed: {type(e).__name__}: {e}"
-            return None
+    def _checkpoint(self) -> None:
+        """Between two slices of a step (the worker holds `work`): let waiting requests
+        in, and wait here while paused, drawing a frame when one is asked for (the
+        weights do not change in the middle of a step). Raises Abandoned when the session
+        is closed or the model replaced: the rest of this step is not wanted."""
+        current = self._current
+        while True:
+            with self.lock:
+                self._auto_pause(current)
+                if self.closed or self.trainer is not current:
+                    raise Abandoned
+                if self._go_on():
+                    return
+                show, self.dirty = self.dirty, False
+            if show:
+                self._publish(current)
+            self.work.release()
+            try:
+                with self.lock:
+                    self.changed.wait_for(lambda: self.dirty or self._go_on(), IDLE_CHECK)
+            finally:
+                self.work.acquire()
+
+    def _go_on(self) -> bool:
+        gone = self.closed or self.trainer is not self._current
+        return gone or (self.waiters == 0 and (self.running or self.pending > 0))
+
+    def _auto_pause(self, trainer: Trainer) -> None:
+        """(with `lock` held) pause a run no tab has shown for UNWATCHED seconds."""
+        if self.running and self._unwatched():
+            self.running = False  # the tab was closed, or hidden for a while
+            trainer.message = f"paused: no tab showed this run for {UNWATCHED:g} s"
 
     def _after(self, trainer: Trainer, stepped: bool) -> None:
         """Bookkeeping after a slice (with `work` held): a finished step counts, the run
@@ -193,9 +219,7 @@ class Session:
                 self._steps.append(now)
             if trainer.finished:
                 self.running = False
-            elif self.running and self._unwatched():
-                self.running = False  # the tab was closed, or hidden for a while
-                trainer.message = f"paused: no tab showed this run for {UNWATCHED:g} s"
+            self._auto_pause(trainer)
             due = not self.running or now - self.last_frame > FRAME_INTERVAL
             if trainer is not self.trainer or not (due and (stepped or not self.running)):
                 return
@@ -225,7 +249,7 @@ class Session:
             self.perf = {"steps_per_s": self._rate(), "frame_ms": self.perf["frame_ms"]}
             state["perf"] = self.perf
             state["data_version"] = trainer.serial  # a new model: the page fetches its points
-        frame = json.dumps(finite(state), allow_nan=False)
+        frame = json.dumps(finite_or_none(state), allow_nan=False)
         self.perf["frame_ms"] = (time.perf_counter() - t0) * 1000.0
         with self.lock:
             self.frame = frame
@@ -240,4 +264,8 @@ class Session:
         return {"data_version": trainer.serial, **trainer.points()}
 
 
-__all__ = ["Session", "config", "finite"]
+class Abandoned(Exception):
+    """Raised at a pause point when the step under way is no longer wanted."""
+
+
+__all__ = ["Abandoned", "Session", "config"]

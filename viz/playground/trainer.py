@@ -1,40 +1,24 @@
-"""One tab's model and its training, run by chainrule's engine and nn, in slices.
+"""One tab's model and its training: the data, the network and `nn`'s one training loop
+(`nn.train.Trainer`), stepped by the playground and edited while it runs.
 
-A training step is one mini-batch: forward through `Value`s, the loss (+ λ₁Σ|w| + λ₂Σw²),
-`backward()`, the optimizer's step, and the update-to-weight ratio ‖Δw‖/‖w‖ of each
-layer's weights. At the end of an epoch the schedule steps, the validation loss is
-computed, and with early stopping the best weights so far are kept; after `patience`
-epochs without improvement training stops and that best checkpoint is restored.
-
-A step is done in slices of about 30 ms (SLICE_WORK) (`Trainer.slices()` yields between
-them), so the thread that trains can pause, or let a request read the model, after any
-slice rather than after a whole step (8 x 32 on 1,800 samples is ~20 s a step). Without
-batch norm the mini-batch is cut into chunks of samples whose gradients add up:
-mean loss = Σ_chunks (chunk's mean)·k/n, so Σ ∂(chunk's mean·k/n)/∂w = ∂(mean loss)/∂w.
-Batch norm couples the samples of a batch, so its step builds the whole batch's graph
-module by module (each layer's neurons in chunks of samples) and then runs one backward
-pass, the part that cannot be sliced.
-
-Settings that do not change the data or the network (the learning rate, momentum, the
-optimizer, the schedule, the penalties, dropout's rate and form, batch norm's momentum,
-the batch size, patience, epochs) are applied to the running model by `edit`, between
-two steps; the loss chart marks where (`marks`).
+nn's loop does the step (forward, loss + λ₁Σ|w| + λ₂Σw², backward, the optimizer's step,
+each tensor's update ratio ‖Δw‖/‖w‖), the epoch (schedule, validation, the best
+checkpoint, early stopping) and the live edits (`set`). The playground adds one thing: a
+step is done in slices of about 30 ms (see `slices`), so that the thread that trains can
+pause, or let a request read the model, between two.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
-from collections import deque
-from collections.abc import Generator, Iterator
 from typing import Any
 
 import numpy as np
 from chainrule.nn import (
     MLP,
     SGD,
-    Adam,
+    AdamW,
     BatchNorm1d,
     CosineAnnealingLR,
     Dropout,
@@ -42,9 +26,6 @@ from chainrule.nn import (
     Layer,
     LRScheduler,
     StepLR,
-    evaluate,
-    l1_penalty,
-    l2_penalty,
 )
 from chainrule.nn.data import (
     make_blobs,
@@ -54,16 +35,13 @@ from chainrule.nn.data import (
     regression_1d,
     train_val_split,
 )
-from chainrule.nn.train import LOSSES
+from chainrule.nn.optim import Optimizer
 from chainrule.viz.playground import config, views
+from chainrule.viz.playground.slices import SlicedLoop, SlicedMLP, chunk_size
 
 RATIO_WINDOW = 400  # steps of update ratios kept for the plot
-# work between two chances to pause or answer a request, in samples x parameters: about
-# 30 ms of forward and backward on a 2-core machine (8 x 32: 3 samples; 2-16-16-1: 60).
-# Fixed, not timed, so that a run's arithmetic (and a link's result) never depends on speed
-SLICE_WORK = 20_000
-_SERIALS = itertools.count(1)
 HISTORY_POINTS = 1000  # per-epoch curves sent to the page at most this long (downsampled)
+_SERIALS = itertools.count(1)
 
 # settings applied to a running model (the rest rebuild it); dropout's rate too, as long
 # as it stays above 0 (0 means no Dropout layer at all)
@@ -71,6 +49,7 @@ LIVE = {
     "lr", "momentum", "optimizer", "schedule", "step_size", "gamma", "decay", "l1", "l2",
     "weight_decay", "dropout_form", "bn_momentum", "batch_size", "patience", "epochs",
 }  # fmt: skip
+SCHEDULE = {"lr", "optimizer", "schedule", "step_size", "gamma", "decay", "epochs"}
 
 
 def make_xor(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -109,13 +88,14 @@ def task(s: dict[str, Any], y: np.ndarray) -> tuple[str, int]:
 
 def loss_function(name: str) -> Any:
     """nn's loss by name, as fn(predictions, labels) -> Value (labels 0/1 for hinge too)."""
-    loss = LOSSES[name]
-    return getattr(loss, "fn", loss)  # nn.train.Loss holds the function and its checks
+    from chainrule.nn.train import LOSSES
+
+    return LOSSES[name].fn
 
 
-def build_model(s: dict[str, Any], nin: int, nout: int) -> MLP:
+def build_model(s: dict[str, Any], nin: int, nout: int) -> SlicedMLP:
     init = "zeros" if s["init"] == "zero" else s["init"]
-    model = MLP(
+    model = SlicedMLP(
         nin,
         [*config.widths(s), nout],
         s["activation"],
@@ -124,6 +104,7 @@ def build_model(s: dict[str, Any], nin: int, nout: int) -> MLP:
         dropout=s["dropout"],
         seed=s["seed"],
     )
+    model.chunk = 2 * chunk_size(model)  # no backward: twice the samples in a slice
     tune_modules(model, s)
     return model
 
@@ -139,10 +120,11 @@ def tune_modules(model: MLP, s: dict[str, Any]) -> None:
             m.momentum = s["bn_momentum"]
 
 
-def build_optimizer(s: dict[str, Any], params: list) -> SGD | Adam:
+def build_optimizer(s: dict[str, Any], params: list) -> Optimizer:
+    """SGD (plain, momentum or Nesterov) with decoupled weight decay, or AdamW."""
     lr, opt = s["lr"], s["optimizer"]
     if opt == "adam":
-        return Adam(params, lr=lr)
+        return AdamW(params, lr=lr, weight_decay=s["weight_decay"])
     return SGD(
         params,
         lr=lr,
@@ -153,15 +135,7 @@ def build_optimizer(s: dict[str, Any], params: list) -> SGD | Adam:
     )
 
 
-def decay_weights(params: list, lr: float, weight_decay: float) -> None:
-    """Decoupled weight decay, as torch.optim.AdamW does before its Adam step:
-    w ← (1 - lr·λ)·w, apart from the gradient (so Adam's scaling does not touch it)."""
-    shrink = 1.0 - lr * weight_decay
-    for p in params:
-        p.data *= shrink
-
-
-def build_schedule(s: dict[str, Any], opt: SGD | Adam) -> LRScheduler | None:
+def build_schedule(s: dict[str, Any], opt: Optimizer) -> LRScheduler | None:
     name = s["schedule"]
     if name == "step":
         return StepLR(opt, s["step_size"], s["gamma"])
@@ -188,12 +162,12 @@ def thin(values: list, limit: int = HISTORY_POINTS) -> tuple[list, int]:
 
 def rounded(values: Any, digits: int = 4) -> list:
     """Numbers to `digits` significant digits (the page draws them; full precision would
-    only make frames bigger), non-finite ones unchanged."""
-    return [float(f"{v:.{digits}g}") if math.isfinite(v) else v for v in values]
+    only make frames bigger); None and non-finite ones unchanged."""
+    return [v if v is None or not math.isfinite(v) else float(f"{v:.{digits}g}") for v in values]
 
 
 class Trainer:
-    """The model, data, optimizer and history of one configuration (no threads here)."""
+    """One configuration of the playground: its data, model and nn loop (no threads)."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
         s = self.settings = settings
@@ -211,25 +185,68 @@ class Trainer:
         self.box = views.extent(x)
         self.model = build_model(s, x.shape[1], nout)
         self.params = self.model.parameters()
-        self.optimizer = build_optimizer(s, self.params)
-        self.schedule = build_schedule(s, self.optimizer)
-        self.layers = [m for m in self.model.modules() if isinstance(m, Layer)]
-        self.rng = np.random.default_rng(s["seed"])
-        self.queue: list[list[int]] = []  # this epoch's remaining mini-batches (indices)
-        self.epoch = self.step_count = 0
-        self.train_loss: list[float] = []
-        self.val_loss: list[float] = []
-        self.val_acc: list[float | None] = []
-        self.ratios: list[deque[float]] = [deque(maxlen=RATIO_WINDOW) for _ in self.layers]
+        optimizer = build_optimizer(s, self.params)
+        self.loop = SlicedLoop(
+            self.model, xt, yt, optimizer,
+            epochs=s["epochs"], loss=self.loss_name, batch_size=s["batch_size"] or None,
+            val=(xv, yv), scheduler=build_schedule(s, optimizer), l1=s["l1"], l2=s["l2"],
+            patience=s["patience"] or None, seed=s["seed"], ratio_window=RATIO_WINDOW,
+        )  # fmt: skip
+        self.layers = [m for m in self.model.layers if isinstance(m, Layer)]
+        self.weights = [f"layers.{i}.weight" for i, m in enumerate(self.model.layers)
+                        if isinstance(m, Layer)]  # fmt: skip
         self.marks: list[dict[str, Any]] = []  # live edits: {epoch, text}
-        self.epoch_sum = self.epoch_n = 0.0
-        self.best: tuple[int, float, dict[str, Any]] | None = None  # (epoch, val loss, state)
-        self.best_acc: float | None = None  # the best checkpoint's validation accuracy
-        self.restored: int | None = None  # the epoch whose checkpoint early stopping restored
-        self.bad_epochs = 0
-        self.finished = False
+        self.failed = ""  # why the run stopped early, when a number overflowed
         self.message = ""
         self.serial = next(_SERIALS)  # tells the page a new model (and data) came
+
+    @property
+    def optimizer(self) -> Optimizer:
+        return self.loop.optimizer
+
+    @property
+    def epoch(self) -> int:
+        return self.loop.epoch
+
+    @property
+    def step_count(self) -> int:
+        return self.loop.steps
+
+    @property
+    def finished(self) -> bool:
+        return self.loop.finished
+
+    def step(self) -> None:
+        """One mini-batch step of nn's loop. A step whose numbers stop being finite
+        (too high a learning rate) ends the run with nn's message, the weights those from
+        before that step."""
+        if self.loop.finished:
+            return
+        try:
+            self.loop.step()
+        except ArithmeticError as e:  # nn's FloatingPointError, or an overflow it let by
+            self.loop.finished = True
+            self.failed = self.message = (
+                str(e)
+                if isinstance(e, FloatingPointError)
+                else f"training diverged in epoch {self.epoch + 1}: {e}; try a lower learning rate"
+            )
+            return
+        if self.loop.finished:
+            self.message = self._ending()
+
+    def _ending(self) -> str:
+        h, loop = self.loop.history, self.loop
+        restored = loop.restored_epoch
+        if restored is None:
+            return f"done: {loop.epoch} epochs"
+        how = (
+            f"early stopping: no better validation loss for {loop.patience} epochs"
+            if h.stopped_early
+            else f"done: {loop.epoch} epochs"
+        )
+        best = h.val_loss[restored - 1]
+        return f"{how}; restored the best checkpoint, epoch {restored} (val loss {best:.4f})"
 
     # --- live edits -----------------------------------------------------------------
     @staticmethod
@@ -241,189 +258,47 @@ class Trainer:
         return changed <= LIVE
 
     def edit(self, new: dict[str, Any]) -> str:
-        """Apply live settings (`is_live` holds) between two steps; returns what changed,
-        as the loss chart's mark says it."""
+        """Apply live settings (`is_live` holds) between two steps, through nn's
+        `Trainer.set` where it has the knob; returns what changed, as the loss chart's
+        mark says it."""
         old, s = self.settings, dict(new)
         changed = [k for k in s if s[k] != old[k]]
         if not changed:
             return ""
-        self.settings = s
-        tune_modules(self.model, s)  # type: ignore[arg-type]
+        self.settings, loop = s, self.loop
+        tune_modules(self.model, s)  # dropout's form (and rate, momentum: set below too)
         if "optimizer" in changed:  # a new optimizer: its state (momentum, moments) from 0
-            self.optimizer = build_optimizer(s, self.params)
-        elif isinstance(self.optimizer, SGD):  # the same one, its buffers kept
-            group = self.optimizer.param_groups[0]
-            group["momentum"] = s["momentum"] if s["optimizer"] != "sgd" else 0.0
-            group["weight_decay"] = s["weight_decay"]
-        if {"lr", "optimizer", "schedule", "step_size", "gamma", "decay", "epochs"} & set(changed):
+            loop.optimizer = build_optimizer(s, self.params)
+        loop.set(**self._nn_changes(old, s, changed))
+        if "patience" in changed:
+            loop.patience = s["patience"] or None  # 0: no early stopping
+        if SCHEDULE & set(changed):
             # the schedule restarts here from the new rate (cosine: over the epochs left)
-            self.optimizer.lr = s["lr"]
-            left = {**s, "epochs": max(1, s["epochs"] - self.epoch)}
-            self.schedule = build_schedule(left, self.optimizer)
-        if self.finished and self.epoch < s["epochs"] and self.restored is None:
-            self.finished, self.message = False, ""  # more epochs allowed: it can go on
+            loop.optimizer.lr = s["lr"]
+            left = {**s, "epochs": max(1, s["epochs"] - loop.epoch)}
+            loop.scheduler = build_schedule(left, loop.optimizer)
+        if loop.finished and not self.failed and loop.restored_epoch is None:
+            loop.finished = loop.epoch >= loop.epochs  # more epochs allowed: it goes on
+            self.message = "" if not loop.finished else self.message
         text = ", ".join(f"{k} {old[k]} → {s[k]}" for k in changed)
-        self.marks.append({"epoch": self.epoch, "text": text})
+        self.marks.append({"epoch": loop.epoch, "text": text})
         return text
 
-    # --- training ----------------------------------------------------------------
-    def _new_epoch(self) -> None:
-        n = len(self.y_train)
-        size = self.settings["batch_size"] or n
-        order = self.rng.permutation(n).tolist()
-        self.queue = [order[i : i + size] for i in range(0, n, size)]
-        if self.settings["batchnorm"] and len(self.queue) > 1 and len(self.queue[-1]) == 1:
-            # batch norm cannot normalise over one sample: it joins the previous batch
-            self.queue[-2] += self.queue.pop()
-
-    def step(self) -> None:
-        """One whole mini-batch step (all its slices)."""
-        for _ in self.slices():
-            pass
-
-    def slices(self) -> Iterator[None]:
-        """One mini-batch step, yielding between slices of about SLICE seconds; the
-        epoch's bookkeeping when the epoch's batches run out. A step whose numbers
-        overflow (too high a learning rate) ends the run with a message instead of an
-        exception."""
-        if self.finished:
-            return
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
-                yield from self._step()
-        except (ArithmeticError, ValueError) as e:
-            self.finished = True
-            where = f"training stopped at epoch {self.epoch}, step {self.step_count}"
-            self.message = (
-                f"{where}: the numbers overflowed ({e}); try a smaller learning rate"
-                if isinstance(e, ArithmeticError)
-                else f"{where}: {e}"
-            )
-
-    def _chunk(self, left: int, cheaper: int = 1) -> int:
-        """How many samples fit in one slice (`cheaper` times more without a backward)."""
-        return max(1, min(left, cheaper * SLICE_WORK // len(self.params)))
-
-    def _gradients(self, idx: list[int]) -> Generator[None, None, float]:
-        """Accumulate d(mean loss)/dw over the batch `idx` in chunks (one slice each);
-        returns the batch's mean loss."""
-        n, done, total = len(idx), 0, 0.0
-        while done < n:
-            k = self._chunk(n - done)
-            part = idx[done : done + k]
-            loss = self.loss_fn(self.model(self.x_train[part].tolist()), self._y(part))
-            (loss * (k / n)).backward()  # leaves add up the chunks' gradients
-            total += loss.data * k
-            done += k
-            yield
-        return total / n
-
-    def _y(self, idx: list[int]) -> list:
-        return [self.y_train[i] for i in idx]
-
-    def _batchnorm_gradients(self, idx: list[int]) -> Generator[None, None, float]:
-        """The whole batch's graph, module by module (layers in chunks of samples), then
-        one backward pass. Yields between slices; returns the mean loss."""
-        batch: list = self.x_train[idx].tolist()
-        for m in self.model.layers:  # type: ignore[attr-defined]
-            if isinstance(m, BatchNorm1d):  # all samples at once: it normalises over them
-                batch = m(batch)
-                yield
-                continue
-            out: list = []
-            while len(out) < len(batch):
-                k = self._chunk(len(batch) - len(out), cheaper=2)
-                out += m(batch[len(out) : len(out) + k])
-                yield
-            batch = out
-        loss = self.loss_fn(batch, self._y(idx))
-        loss.backward()
-        return loss.data
-
-    def _step(self) -> Iterator[None]:
-        if not self.queue:
-            self._new_epoch()
-        idx = self.queue[0]
-        self.model.train()
-        self.optimizer.zero_grad()
-        s = self.settings
-        parts = self._batchnorm_gradients if s["batchnorm"] else self._gradients
-        data_loss = yield from parts(idx)
-        if not math.isfinite(data_loss):
-            raise FloatingPointError(f"the loss is {data_loss}")
-        penalty = s["l1"] * l1_penalty(self.model) if s["l1"] else None
-        if s["l2"]:
-            l2 = s["l2"] * l2_penalty(self.model)
-            penalty = l2 if penalty is None else penalty + l2
-        if penalty is not None:
-            penalty.backward()  # adds into the leaves' gradients
-        self._update()
-        self.queue.pop(0)
-        self.step_count += 1
-        self.epoch_sum += data_loss * len(idx)
-        self.epoch_n += len(idx)
-        if not self.queue:
-            yield from self._end_epoch()
-
-    def _update(self) -> None:
-        """The optimizer's step, and each layer's update ratio ‖Δw‖/‖w‖."""
-        s = self.settings
-        before = [np.array([[w.data for w in row] for row in m.weight]) for m in self.layers]
-        if s["weight_decay"] and isinstance(self.optimizer, Adam):
-            decay_weights(self.params, self.optimizer.lr, s["weight_decay"])
-        self.optimizer.step()
-        for m, w0, hist in zip(self.layers, before, self.ratios):
-            new = np.array([[w.data for w in row] for row in m.weight])
-            norm = float(np.sqrt((w0 * w0).sum()))
-            # ‖w‖ = 0 (zero init): undefined, kept as inf; the frame sends null, the chart says so
-            hist.append(float(np.sqrt(((new - w0) ** 2).sum())) / norm if norm else math.inf)
-
-    def _validate(self) -> Generator[None, None, tuple[float, float | None]]:
-        """(loss, accuracy) on the validation set, in chunks of samples (one slice each):
-        each chunk's means weighted by its size."""
-        n, done, loss, hits, classifies = len(self.y_val), 0, 0.0, 0.0, False
-        while done < n:
-            k = self._chunk(n - done, cheaper=2)
-            part = slice(done, done + k)
-            xs, ys = self.x_val[part].tolist(), self.y_val[part]
-            lk, ak = evaluate(self.model, xs, ys, self.loss_name)
-            loss, hits, done = loss + lk * k, hits + (ak or 0.0) * k, done + k
-            classifies = ak is not None
-            yield
-        return loss / n, hits / n if classifies else None
-
-    def _end_epoch(self) -> Iterator[None]:
-        s = self.settings
-        self.train_loss.append(self.epoch_sum / self.epoch_n)
-        self.epoch_sum = self.epoch_n = 0.0
-        self.epoch += 1
-        if self.schedule is not None:
-            self.schedule.step()
-        vl, va = yield from self._validate()
-        self.val_loss.append(vl)
-        self.val_acc.append(va)
-        if not math.isfinite(self.train_loss[-1]) or not math.isfinite(vl):
-            self.finished = True
-            self.message = f"the loss is no longer finite at epoch {self.epoch}: training stopped"
-            return
-        if self.best is None or vl < self.best[1]:
-            self.best = (self.epoch, vl, copy.deepcopy(self.model.state_dict()))
-            self.best_acc = va
-            self.bad_epochs = 0
-        else:
-            self.bad_epochs += 1
-        if s["patience"] and self.bad_epochs >= s["patience"]:
-            best_epoch, best_loss, state = self.best
-            self.model.load_state_dict(state)
-            self.restored = best_epoch
-            self.finished = True
-            self.message = (
-                f"early stopping: no better validation loss for {s['patience']} epochs; "
-                f"restored the best checkpoint, epoch {best_epoch} (val loss {best_loss:.4f})"
-            )
-        elif self.epoch >= s["epochs"]:
-            self.finished = True
-            self.message = f"done: {self.epoch} epochs"
+    def _nn_changes(self, old: dict[str, Any], s: dict[str, Any], changed: list) -> dict:
+        """The changes nn's `Trainer.set` makes, by its names."""
+        out: dict[str, Any] = {k: s[k] for k in ("lr", "l1", "l2", "epochs") if k in changed}
+        if "batch_size" in changed:
+            out["batch_size"] = s["batch_size"] or None
+        if "dropout" in changed:
+            out["dropout"] = s["dropout"]
+        if "bn_momentum" in changed and s["batchnorm"]:
+            out["bn_momentum"] = s["bn_momentum"]
+        if "optimizer" not in changed:
+            if "weight_decay" in changed:
+                out["weight_decay"] = s["weight_decay"]
+            if "momentum" in changed and s["optimizer"] in ("momentum", "nesterov"):
+                out["momentum"] = s["momentum"]
+        return out
 
     # --- what the page shows ------------------------------------------------------
     def points(self) -> dict[str, list]:
@@ -435,59 +310,66 @@ class Trainer:
     def picture(self) -> dict[str, Any]:
         """The views that depend on the weights: boundary or curve, histograms, network."""
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._picture()
-
-    def _picture(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "hist": views.histograms(self.model, self.x_train),
-            "net": views.network(self.model),
-        }
-        if self.loss_name == "mse":
-            out["curve"] = views.curve(self.model, self.box)
-        else:
-            out["grid"] = views.boundary(self.model, self.box, self.loss_name)
+            out: dict[str, Any] = {
+                "hist": views.histograms(self.model, self.x_train),
+                "net": views.network(self.model),
+            }
+            if self.loss_name == "mse":
+                out["curve"] = views.curve(self.model, self.box)
+            else:
+                out["grid"] = views.boundary(self.model, self.box, self.loss_name)
         return out
 
-    def ratio_notes(self, hist: list[dict[str, Any]]) -> dict[str, str]:
-        """Why a layer's latest update ratio cannot be drawn on a log scale: ‖w‖ = 0
+    def ratios(self) -> dict[str, list]:
+        """Each linear layer's weight tensor's recent update ratios, by state-dict name."""
+        kept = self.loop.history.update_ratio
+        return {name: kept[name][-RATIO_WINDOW:] for name in self.weights}
+
+    def ratio_notes(self, ratios: dict[str, list], hist: list[dict[str, Any]]) -> dict:
+        """Why a tensor's latest update ratio cannot be drawn on a log scale: ‖w‖ = 0
         (undefined), or Δw = 0 because every gradient reaching it is 0 (with the hidden
         layers whose ReLU units are all dead, the usual reason)."""
         dead = [h["name"] for h in hist if h["dead"] >= 1.0]
         notes = {}
-        for i, r in enumerate(self.ratios):
+        for name, r in ratios.items():
             if not r or (math.isfinite(r[-1]) and r[-1] > 0):
                 continue
             if not math.isfinite(r[-1]):
-                notes[f"layer {i + 1}"] = "‖w‖ = 0: ratio undefined"
+                notes[name] = "‖w‖ = 0: ratio undefined"
             else:
                 why = f" ({', '.join(dead)}: every unit dead)" if dead else ""
-                notes[f"layer {i + 1}"] = "no update: every gradient is 0" + why
+                notes[name] = "no update: every gradient is 0" + why
         return notes
 
     def snapshot(self) -> dict[str, Any]:
-        names = [f"layer {i + 1}" for i in range(len(self.layers))]
-        best = self.best[0] if self.best else None
-        train, stride = thin(rounded(self.train_loss, 6))
+        h, loop = self.loop.history, self.loop
+        restored = loop.restored_epoch
+        train, stride = thin(rounded(h.train_loss, 6))
         picture = self.picture()
+        ratios = self.ratios()
         return {
-            "epoch": self.epoch,
-            "step": self.step_count,
-            "lr": self.optimizer.lr,
-            "finished": self.finished,
+            "epoch": loop.epoch,
+            "step": loop.steps,
+            "lr": loop.optimizer.lr,
+            "finished": loop.finished,
             "message": self.message,
             "task": self.loss_name,
             "box": self.box,
             "history_stride": stride,  # curve point i is epoch i·stride + 1
             "train_loss": train,
-            "val_loss": thin(rounded(self.val_loss, 6))[0],
-            "val_acc": thin(self.val_acc)[0],
+            "val_loss": thin(rounded(h.val_loss, 6))[0],
+            "val_acc": thin(h.val_acc)[0],
             "marks": self.marks[-50:],
-            "best_epoch": best,
+            "best_epoch": h.best_epoch,
             # the model now in use is the restored checkpoint, not the last epoch's
             "restored": None
-            if self.restored is None or self.best is None
-            else {"epoch": self.restored, "val_loss": self.best[1], "val_acc": self.best_acc},
-            "ratios": dict(zip(names, [rounded(h, 3) for h in self.ratios])),
-            "ratio_notes": self.ratio_notes(picture["hist"]),
+            if restored is None
+            else {
+                "epoch": restored,
+                "val_loss": h.val_loss[restored - 1],
+                "val_acc": h.val_acc[restored - 1],
+            },
+            "ratios": {n: rounded(r, 3) for n, r in ratios.items()},
+            "ratio_notes": self.ratio_notes(ratios, picture["hist"]),
             **picture,
         }

@@ -75,11 +75,13 @@ export function chart(svg, series, opts) {
       y: T + 10, fill: "#047857", id: opts.markerId ? opts.markerId + "-label" : "",
     });
   }
-  series.forEach((s, k) => {
+  let legend = L + 6; // each label after the one before (names differ in length)
+  series.forEach((s) => {
     const step = s.stride || stride;
     const pts = s.values.map((v, i) => (v === null || !isFinite(v) || (opts.log && v <= 0) ? null : `${X(i * step)},${Y(v)}`)).filter(Boolean);
     el("polyline", { points: pts.join(" "), fill: "none", stroke: s.colour, "stroke-width": 1.5, "stroke-dasharray": s.dash || "", class: s.cls || "" }, svg);
-    text(svg, L + 6 + k * 70, H - B - 4, s.label, { fill: s.colour });
+    text(svg, legend, H - B - 4, s.label, { fill: s.colour });
+    legend += 5.5 * s.label.length + 10;
   });
 }
 

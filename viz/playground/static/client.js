@@ -23,6 +23,10 @@ export function httpClient(handlers) {
       throw new ServerDown();
     }
     const data = await response.json().catch(() => ({ error: response.statusText }));
+    if (data.gone) { // the server restarted (or is stopping): a new session is made
+      serverDown();
+      throw new ServerDown();
+    }
     if (!response.ok) throw new Error(data.error || response.statusText);
     return data;
   }

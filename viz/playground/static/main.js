@@ -32,7 +32,7 @@ let previous = null; // the last run's validation losses, drawn dashed for compa
 const received = []; // when frames arrived (frames/s counts what this page got)
 
 const client = httpClient({
-  down: () => banner("the server is not answering (stopped?): reconnecting by itself…"),
+  down: () => banner("lost the server (stopped or restarted?): reconnecting by itself…"),
   up: () => { banner(""); reopen().catch(report); },
 });
 
