@@ -9,21 +9,22 @@ BIN    := $(VENV)/bin
 DEMO_STAMP := $(VENV)/.installed-demo
 TEST_STAMP := $(VENV)/.installed-test
 NB_STAMP   := $(VENV)/.installed-notebooks
+DOCS_STAMP := $(VENV)/.installed-docs
 OUT    ?= out
 PORT   ?= 8000
-LINTED := engine nn viz chainrule tests benchmarks notebooks/*.py docs/make_images.py
+LINTED := engine nn viz chainrule tests benchmarks notebooks/*.py docs/*.py
 TYPECHECK := build/typecheck
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # (this machine's pip config names local indexes that may be absent: hide that noise only)
 QUIET_PIP := 2>&1 | { grep -v '^WARNING: Location' || true; }
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: setup demo playground test lint bench notebooks notebooks-build clean
+.PHONY: setup demo playground test lint bench notebooks notebooks-build docs clean
 
 setup: $(TEST_STAMP)
 
-# The demo: the library and its four dependencies (numpy, graphviz, matplotlib, tqdm) and
-# Debian's graphviz for the real `dot`. No torch, test or lint tools.
+# The demo: the library and its five dependencies (numpy, graphviz, matplotlib, tqdm,
+# anywidget) and Debian's graphviz for the real `dot`. No torch, test or lint tools.
 $(DEMO_STAMP): pyproject.toml
 	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && $(APT_INSTALL) graphviz >/dev/null; }
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,11 @@ $(NB_STAMP): $(DEMO_STAMP)
 	$(BIN)/pip install -q -e '.[notebooks]' $(QUIET_PIP)
 	touch $(NB_STAMP)
 
+# The documentation site: Sphinx, MyST-NB, Furo and MathJax's files (no torch, no Chromium).
+$(DOCS_STAMP): $(DEMO_STAMP)
+	$(BIN)/pip install -q -e '.[docs]' $(QUIET_PIP)
+	touch $(DOCS_STAMP)
+
 demo: $(DEMO_STAMP)
 	$(BIN)/chainrule demo --out $(OUT)
 
@@ -58,7 +64,8 @@ lint: $(TEST_STAMP)
 	for f in chainrule/* engine nn viz; do ln -s "$$PWD/$$f" $(TYPECHECK)/chainrule/; done
 	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p chainrule
 
-test: $(TEST_STAMP) lint
+# The site is built first (warnings are errors); tests/test_docs.py checks it.
+test: $(TEST_STAMP) lint docs
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 bench: $(TEST_STAMP)
@@ -71,5 +78,9 @@ notebooks: $(NB_STAMP)
 notebooks-build: $(NB_STAMP)
 	$(BIN)/python notebooks/build.py
 
+# The site (home, course, API reference, interactive pages) into site/: open site/index.html.
+docs: $(DOCS_STAMP)
+	$(BIN)/python docs/build.py
+
 clean:
-	rm -rf $(VENV) $(OUT) build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) site build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -11,7 +11,7 @@ ranks `x` above every use, so each of its n edges crossed up to 2n ranks: about 
 nodes. Before (edges drawn from `x` itself): 100 terms took over 60 s to draw and over
 200 s for the stepper page; 600 terms ran `dot` for over 10 minutes. Now far uses are
 drawn from small copies of `x` (`viz.graph.far_uses`) and every `dot` call has a time
-limit (`viz.graph.DOT_TIMEOUT`).
+limit (`viz.dot.DOT_TIMEOUT`).
 
     python -m benchmarks.bench_stepper
 """

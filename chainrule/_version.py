@@ -2,3 +2,4 @@
 and `chainrule --version`."""
 
 __version__ = "0.2.0"
+"""chainrule's version, MAJOR.MINOR.PATCH."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -105,11 +106,42 @@ def backward(root: Value, gradient: float = 1.0, create_graph: bool = False) -> 
 
     Thread-safe: concurrent calls (on one graph or several) run one after another.
     With `create_graph`, also leave each node's gradient as a Value (`grad_value`)."""
+    gradient = seed_for(root, gradient, "backward: gradient", keep_value=create_graph)
     with _lock:
         if create_graph:
             _backward_graph(root, gradient)
         else:
-            _sweep_fast(_seed(root, float(gradient)))
+            _sweep_fast(_seed(root, gradient))
+
+
+def seed_for(root: Value, seed: Any, what: str, keep_value: bool = False) -> Any:
+    """A gradient seed for `root` as a float: a real number (numpy's scalars too) or a
+    Value's number (the Value itself with `keep_value`); a bool, a string or anything
+    else is a TypeError, as in PyTorch. A batched root needs an array of its shape (a
+    batched Value, or numbers), as PyTorch's non-scalar outputs do."""
+    from chainrule.engine.value import Value
+
+    shape = None if type(root.data) is float else root.data.shape
+    if isinstance(seed, Value):
+        number = seed.data
+    elif type(seed).__name__ == "ndarray" or (
+        shape is not None and isinstance(seed, (list, tuple))
+    ):
+        from chainrule.engine.batched import as_batch
+
+        number = seed = as_batch(seed)
+    elif isinstance(seed, bool) or not isinstance(seed, Real):
+        raise TypeError(f"{what} must be a real number or a Value, got {type(seed).__name__}")
+    else:
+        number = seed = float(seed)
+    if getattr(number, "shape", None) != shape:
+        raise RuntimeError(
+            f"{what}: the output is {'a scalar' if shape is None else f'batched, shape {shape}'}"
+            f" and the gradient {'a number' if type(number) is float else number.shape}: give "
+            "a gradient of the output's shape, or reduce a batched output first (.sum(), "
+            ".mean()), as PyTorch's grad can be implicitly created only for scalar outputs"
+        )
+    return seed if keep_value else number
 
 
 def _sweep_fast(nodes: list[Value]) -> None:
@@ -119,6 +151,10 @@ def _sweep_fast(nodes: list[Value]) -> None:
         a = v._a
         g = v.grad
         if type(a) is tuple:
+            edges = v._b
+            if edges is not None:  # a batched node (engine.batched): its own step
+                edges.step(v, g)
+                continue
             g *= v._db
             if g == 0.0:  # e.g. an inactive ReLU unit: nothing flows to its inputs
                 continue
@@ -190,10 +226,15 @@ def grad(
     xs = [inputs] if isinstance(inputs, Value) else list(inputs)
     if grad_outputs is None:
         seeds: list[Any] = [1.0] * len(outs)
-    elif isinstance(grad_outputs, (int, float, Value)):
+    elif isinstance(grad_outputs, (Real, Value)) or type(grad_outputs).__name__ == "ndarray":
         seeds = [grad_outputs]
-    else:
+    elif isinstance(grad_outputs, (list, tuple)):
         seeds = list(grad_outputs)
+    else:
+        raise TypeError(
+            f"grad: grad_outputs must be a number, a Value or a list of them, "
+            f"got {type(grad_outputs).__name__}"
+        )
     if len(seeds) != len(outs):
         raise ValueError(f"grad: {len(seeds)} grad_outputs for {len(outs)} outputs")
     for name, group in (("outputs", outs), ("inputs", xs)):
@@ -202,10 +243,9 @@ def grad(
                 raise TypeError(f"grad: {name} must be Values, got {type(v).__name__}")
     grads: dict[Value, Any] = {}
     for out, seed in zip(outs, seeds):
+        seed = seed_for(out, seed, "grad: each of grad_outputs", keep_value=create_graph)
         if create_graph and not isinstance(seed, Value):
             seed = Value(seed)
-        elif not create_graph:
-            seed = float(seed)
         old = grads.get(out)
         grads[out] = seed if old is None else old + seed
     with _lock:
@@ -252,6 +292,7 @@ def steps(root: Value) -> Iterator[Step]:
     is applied before it is yielded; consuming every step leaves exactly the gradients
     one `backward()` from zeroed gradients leaves (same order, same arithmetic).
     """
+    seed_for(root, 1.0, "backward_steps")  # a scalar root (a batched one needs reducing)
     with _lock:
         for v in order(root):
             v.grad = 0.0

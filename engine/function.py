@@ -9,6 +9,7 @@ treat like any built-in op.
 from __future__ import annotations
 
 from functools import partial
+from numbers import Real
 from typing import Any
 
 from chainrule.engine.grad_mode import is_grad_enabled, no_grad
@@ -83,19 +84,23 @@ class Function:
         ctx = Context()
         with no_grad():
             result = cls.forward(ctx, *xs)
-        data = result.data if isinstance(result, Value) else result
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            raise TypeError(f"{name}.forward must return a Value or a number, got {data!r}")
+        data = _real(name, "forward", result)
         recording = is_grad_enabled()
         # the op's rule for create_graph: backward(ctx, 1) again (a partial of module-level
         # functions, not a closure, so a graph holding the node pickles and deep-copies)
         rule = partial(_rule, cls, name, ctx)
-        local: tuple[float, ...] | None = None
+        local: Any = None
         if recording:
             # the numbers now, while a saved output is still forward's result (same number)
             with no_grad():
-                local = tuple(_number(d) for d in _locals(cls, name, ctx, len(xs), Value(1.0)))
-        node = new_node(float(data), Op(name, rule, 0, cls), xs, local, db=1.0)
+                local = tuple(_real(name, "backward", d) for d in _locals(cls, name, ctx, len(xs)))
+        op = Op(name, rule, 0, cls)
+        if type(data) is not float:  # a batch: elementwise (engine.batched)
+            from chainrule.engine.batched import node as batched_node
+
+            node = batched_node(data, op, xs, local) if recording else new_node(data, op, None, 0.0)
+        else:
+            node = new_node(data, op, xs, local, db=1.0)
         if isinstance(result, Value):
             # a saved output is the node itself, so its derivative is part of the graph
             ctx.saved_values = tuple(node if s is result else s for s in ctx.saved_values)
@@ -105,18 +110,38 @@ class Function:
 def _rule(
     cls: type[Function], name: str, ctx: Context, parents: tuple[Value, ...], out: Value
 ) -> tuple[Any, ...]:
-    return _locals(cls, name, ctx, len(parents), Value(1.0))
+    return _locals(cls, name, ctx, len(parents))
 
 
-def _locals(cls: type[Function], name: str, ctx: Context, n: int, one: Value) -> tuple[Any, ...]:
-    """backward(ctx, 1) as one local derivative per input (None becomes 0)."""
-    grads = cls.backward(ctx, one)
+def _locals(cls: type[Function], name: str, ctx: Context, n: int) -> tuple[Any, ...]:
+    """backward(ctx, 1) as one local derivative per input (None becomes 0); each a Value
+    or a real number, as PyTorch refuses anything else (a string, a bool, a complex)."""
+    grads = cls.backward(ctx, Value(1.0))
     if not isinstance(grads, tuple):
         grads = (grads,)
     if len(grads) != n:
         raise ValueError(f"{name}.backward returned {len(grads)} gradients for {n} inputs")
+    for g in grads:
+        if g is not None and not isinstance(g, Value):
+            _real(name, "backward", g)
     return tuple(0.0 if g is None else g for g in grads)
 
 
-def _number(d: Any) -> float:
-    return float(d.data if isinstance(d, Value) else d)
+def _real(name: str, what: str, x: Any) -> Any:
+    """The number in what `name.what` returned: a Value's data, a real number (numpy's
+    scalars too) as a float, or a batch's array; anything else, bool included, is a
+    TypeError naming the op."""
+    if isinstance(x, Value):
+        return x.data
+    if type(x).__name__ == "ndarray":  # a batch's numbers, one per sample
+        from chainrule.engine.batched import as_batch
+
+        return as_batch(x) if x.ndim else _real(name, what, x.item())
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(
+            f"{name}.{what} must return a Value or a real number, got {type(x).__name__} {x!r:.60}"
+        )
+    try:
+        return float(x)
+    except OverflowError:
+        raise TypeError(f"{name}.{what} returned {x!r:.60}, too large for a float") from None

@@ -14,18 +14,8 @@ from functools import partial
 from operator import mul
 from typing import Any
 
-from chainrule.engine.value import (
-    ACTIVATION_RULES,
-    ACTIVATIONS,
-    Number,
-    Op,
-    Operand,
-    Value,
-    exp_any,
-    lift,
-    new_node,
-    sigmoid_any,
-)
+from chainrule.engine.ops import ACTIVATIONS, Op, exp_any, sigmoid_any
+from chainrule.engine.value import Number, Operand, Value, lift, new_node
 
 
 def _lift_all(values: Iterable[Operand]) -> tuple[Value, ...]:
@@ -46,7 +36,20 @@ SUM = Op("sum", _d_sum, 0)
 def add_all(values: Iterable[Operand]) -> Value:
     """Σ v_i as one node; d/dv_i = 1 (stored as `None`: all ones)."""
     ps = _lift_all(values)
-    return new_node(sum(p.data for p in ps), SUM, ps, None, db=1.0)
+    total = sum(p.data for p in ps)
+    if type(total) is not float and ps:  # a batch: engine.batched
+        return _batched().node(total, SUM, ps, (1.0,) * len(ps))
+    return new_node(total, SUM, ps, None, db=1.0)
+
+
+def _batched() -> Any:
+    from chainrule.engine import batched
+
+    return batched
+
+
+def _any_batched(values: Sequence[Value]) -> bool:
+    return any(type(v.data) is not float for v in values)
 
 
 # --- neurons -------------------------------------------------------------------------
@@ -61,7 +64,7 @@ def _dot_inner(xs: Sequence[Any], ws: Sequence[Any], has_bias: bool) -> tuple[An
 def _d_neuron(activation: str, parents: Sequence[Any], out: Number) -> tuple[Any, ...]:
     """d act(z)/d p = act'(z) · d z/d p (the activation's rule reads only `out`)."""
     n = len(parents) // 2
-    outer = ACTIVATION_RULES[activation](None, out)
+    outer = ACTIVATIONS[activation].rule(None, out)
     inner = _dot_inner(parents[:n], parents[n : 2 * n], len(parents) % 2 == 1)
     return tuple(outer * d for d in inner)
 
@@ -78,7 +81,7 @@ def _neuron_node(
     """act(z) as one node, for a pre-activation z = Σ w_i x_i + b computed by the caller.
     `parents` are the inputs, weights and bias; `inner` their derivatives dz/dp
     (`_dot_inner` of the numbers). An inactive ReLU has act'(z) = 0: backward skips it."""
-    out, slope = ACTIVATIONS[activation](z)
+    out, slope = ACTIVATIONS[activation].scalar(z)
     return new_node(out, _FUSED_OP[activation], parents, inner, db=slope)
 
 
@@ -96,6 +99,9 @@ def neuron(
     if len(weights) != len(inputs):
         raise ValueError(f"neuron: {len(weights)} weights but {len(inputs)} inputs")
     xs = _lift_all(inputs)
+    if _any_batched(xs):
+        bs = None if bias is None else [bias]
+        return _batched().linear(list(xs), [weights], bs, activation, _FUSED_OP[activation])[0]
     xd = tuple(x.data for x in xs)
     wd = tuple(w.data for w in weights)
     z = sum(map(mul, wd, xd))
@@ -116,8 +122,12 @@ def fused_linear(
     one fused neuron node per sample and unit.
 
     `pre` may give the pre-activations z[s][j] already computed (a layer computes a whole
-    batch's z in one matrix product); otherwise they are summed here.
+    batch's z in one matrix product); otherwise they are summed here. A sample of
+    batched Values (`engine.batched`) is the whole batch: one node per unit.
     """
+    if len(inputs) == 1 and _any_batched(inputs[0]):
+        op = _FUSED_OP[activation]
+        return [_batched().linear(list(inputs[0]), weight, bias, activation, op)]
     wds = [tuple([w.data for w in row]) for row in weight]
     xss = [tuple(xs) for xs in inputs]
     xds = [tuple([v.data for v in xs]) for xs in xss]
@@ -161,6 +171,8 @@ def logsumexp(values: Sequence[Operand]) -> Value:
     ps = _lift_all(values)
     if not ps:
         raise ValueError("logsumexp: needs at least one value")
+    if _any_batched(ps):
+        return _batched().logsumexp(ps, LOGSUMEXP)
     ds = [p.data for p in ps]
     m = max(ds)
     if math.isinf(m) or m != m:
@@ -179,11 +191,14 @@ def _d_cross_entropy(target: int, parents: Sequence[Any], out: Number) -> tuple[
     return tuple(exp_any((p - zy) - out) - (k == target) for k, p in enumerate(parents))
 
 
-def softmax_cross_entropy(logits: Sequence[Operand], target: int) -> Value:
+def softmax_cross_entropy(logits: Sequence[Operand], target: Any) -> Value:
     """-ln softmax(z)_y as one node, computed as ln Σ e^{z_k - m} - (z_y - m) (m = max z)
     like PyTorch's log_softmax, so it neither overflows nor cancels; derivative
-    `_d_cross_entropy`."""
+    `_d_cross_entropy`. Batched logits (`engine.batched`) take an array of classes, one
+    per sample."""
     ps = _lift_all(logits)
+    if _any_batched(ps) or type(target).__name__ == "ndarray":
+        return _batched().cross_entropy(ps, target)
     if not 0 <= target < len(ps):
         raise ValueError(f"cross_entropy: class {target} is out of range for {len(ps)} logits")
     ds = [p.data for p in ps]
@@ -199,12 +214,15 @@ def _d_bce(y: float, x: Number, out: Number) -> Any:
     return -sigmoid_any(-x) if y == 1.0 else sigmoid_any(x) - y
 
 
-def binary_cross_entropy_with_logits(logit: Operand, target: float) -> Value:
+def binary_cross_entropy_with_logits(logit: Operand, target: Any) -> Value:
     """-[y ln σ(x) + (1-y) ln(1-σ(x))] as one node, for a logit x and target y in [0, 1].
 
     Value: (1-y)·x + max(-x, 0) + ln(1 + e^-|x|), which never overflows; derivative `_d_bce`.
+    A batched logit (`engine.batched`) takes an array of targets, one per sample.
     """
     x = logit if type(logit) is Value else lift(logit)
+    if type(x.data) is not float or type(target).__name__ == "ndarray":
+        return _batched().bce(x, target)
     y = float(target)
     if not 0.0 <= y <= 1.0:
         raise ValueError(f"binary_cross_entropy: target must be in [0, 1], got {target!r}")

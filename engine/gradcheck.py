@@ -47,7 +47,7 @@ def _excess(analytic: float, numeric: float, atol: float, rtol: float) -> float:
 
 def gradcheck(
     f: Callable[..., Value],
-    inputs: Sequence[float],
+    inputs: Sequence[Any],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
@@ -55,38 +55,48 @@ def gradcheck(
 ) -> GradcheckResult:
     """Compare d f/d x_i from `backward()` with central differences at `inputs`.
 
-    `f` takes one `Value` per input and returns a `Value`. Raises `GradcheckError`
-    naming the worst mismatch (or returns the result with ok=False when
-    raise_exception=False).
+    `f` takes one `Value` per input and returns a `Value`. An input may be a 1-D numpy
+    array (a batch: every sample's number is checked; a batched output is summed over
+    the batch first). Raises `GradcheckError` naming the worst mismatch (or returns the
+    result with ok=False when raise_exception=False).
     """
     xs = [Value(x, label=f"x{i}") for i, x in enumerate(inputs)]
     out = f(*xs)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}")
-    out.backward()
-    analytic = tuple(x.grad for x in xs)
+    out.sum().backward()
+    # one entry per number: x{i}, or x{i}[k] for sample k of a batched input
+    slots = [(i, None) if type(x.data) is float else (i, k) for i, x in enumerate(xs) for k in
+             (range(len(x.data)) if type(x.data) is not float else [None])]  # fmt: skip
+    names = [f"x{i}" if k is None else f"x{i}[{k}]" for i, k in slots]
+    analytic = tuple(_entry(xs[i].grad, k) for i, k in slots)
 
-    def at(values: list[float]) -> float:
+    def at(i: int, k: int | None, step: float) -> float:
+        values: list[Any] = [x.data if type(x.data) is float else x.data.copy() for x in xs]
+        if k is None:
+            values[i] += step
+        else:
+            values[i][k] += step
         with no_grad():
-            return f(*(Value(v) for v in values)).data
+            result = f(*(Value(v) for v in values)).sum()
+        return float(result.data)
 
-    numeric = []
-    for i in range(len(xs)):
-        plus = [float(x) for x in inputs]
-        minus = list(plus)
-        plus[i] += eps
-        minus[i] -= eps
-        numeric.append((at(plus) - at(minus)) / (2 * eps))
+    numeric = tuple((at(i, k, eps) - at(i, k, -eps)) / (2 * eps) for i, k in slots)
     errors = [_excess(a, n, atol, rtol) for a, n in zip(analytic, numeric)]
     worst = max(range(len(errors)), key=errors.__getitem__) if errors else 0
-    result = GradcheckResult(analytic, tuple(numeric), worst, errors[worst] if errors else 0.0)
+    result = GradcheckResult(analytic, numeric, worst, errors[worst] if errors else 0.0)
     if raise_exception and not result.ok:
         raise GradcheckError(
-            f"gradcheck: d f/d x{worst} at x={list(inputs)}: backprop gives {analytic[worst]!r}, "
-            f"central differences give {numeric[worst]!r} (atol={atol}, rtol={rtol})"
-            + _blame(out, eps, atol, rtol)
+            f"gradcheck: d f/d {names[worst]} at x={list(inputs)}: backprop gives "
+            f"{analytic[worst]!r}, central differences give {numeric[worst]!r} "
+            f"(atol={atol}, rtol={rtol})" + _blame(out, eps, atol, rtol)
         )
     return result
+
+
+def _entry(grad: Any, k: int | None) -> float:
+    """A gradient's number: the float, or sample k's (an unused input's grad is 0.0)."""
+    return float(grad if k is None or type(grad) is float else grad[k])
 
 
 def _blame(out: Value, eps: float, atol: float, rtol: float) -> str:
@@ -94,7 +104,7 @@ def _blame(out: Value, eps: float, atol: float, rtol: float) -> str:
     central differences of its own forward, as a sentence naming it ("" if none)."""
     for node in order(out):
         function = getattr(node.op, "function", None)
-        if function is None:
+        if function is None or type(node.data) is not float:  # (a batch: not blamed here)
             continue
         xs = [p.data for p in node.parents]
 

@@ -71,35 +71,46 @@ class BatchNorm1d(Module):
             b.data = 0.0
 
     def forward(self, batch: Batch) -> Batch:
-        n, f = len(batch), self.num_features
+        f = self.num_features
         for x in batch:
             if len(x) != f:
                 raise ValueError(f"BatchNorm1d expects {f} features per sample, got {len(x)}")
-        use_batch_stats = self.training or not self.track_running_stats
-        if use_batch_stats and self.training and n < 2:
-            raise ValueError(f"BatchNorm1d needs more than 1 sample per batch in training, got {n}")
         columns = [
             [x[j] if isinstance(x[j], Value) else Value(x[j]) for x in batch] for j in range(f)
         ]
-        outputs = []
+        # one sample of batched Values (engine.batched) is the whole batch: each column is
+        # one Value over the samples, and the statistics are reductions in the graph
+        batched = len(batch) == 1 and any(type(c[0].data) is not float for c in columns)
+        n = len(columns[0][0].data) if batched else len(batch)
+        use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats and self.training and n < 2:
+            raise ValueError(f"BatchNorm1d needs more than 1 sample per batch in training, got {n}")
         if use_batch_stats and self.training and self.track_running_stats:
             self.num_batches_tracked += 1
-        for j, col in enumerate(columns):
-            if use_batch_stats:
-                mean = add_all(col) / n
-                centered = [x - mean for x in col]
-                var = add_all([c * c for c in centered]) / n
-                std = (var + self.eps).sqrt()
-                normed = [c / std for c in centered]
-                if self.training and self.track_running_stats:
-                    self._update_running(j, mean.data, var.data * n / (n - 1))
-            else:
-                inv = 1.0 / (self.running_var[j] + self.eps) ** 0.5
-                normed = [(x - self.running_mean[j]) * inv for x in col]
-            if self.weight is not None and self.bias is not None:
-                normed = [self.weight[j] * v + self.bias[j] for v in normed]
-            outputs.append(normed)
-        return [[outputs[j][i] for j in range(f)] for i in range(n)]
+        outputs = [
+            self._normalize(j, col, n, use_batch_stats, batched) for j, col in enumerate(columns)
+        ]
+        return [[outputs[j][i] for j in range(f)] for i in range(len(batch))]
+
+    def _normalize(
+        self, j: int, col: list[Value], n: int, use_batch_stats: bool, batched: bool
+    ) -> list[Value]:
+        """Feature j of every sample (or, batched, its one Value over the samples)."""
+        total = (lambda vs: vs[0].sum()) if batched else add_all
+        if use_batch_stats:
+            mean = total(col) / n
+            centered = [x - mean for x in col]
+            var = total([c * c for c in centered]) / n
+            std = (var + self.eps).sqrt()
+            normed = [c / std for c in centered]
+            if self.training and self.track_running_stats:
+                self._update_running(j, mean.data, var.data * n / (n - 1))
+        else:
+            inv = 1.0 / (self.running_var[j] + self.eps) ** 0.5
+            normed = [(x - self.running_mean[j]) * inv for x in col]
+        if self.weight is not None and self.bias is not None:
+            normed = [self.weight[j] * v + self.bias[j] for v in normed]
+        return normed
 
     def _update_running(self, j: int, mean: float, unbiased_var: float) -> None:
         m = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum

@@ -69,8 +69,9 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     """The real path `path` would be written to, once it is sure a save can go there:
     a regular file or a new name (not a folder, a named pipe, a device or a socket), in a
     folder where a file can be made (tried with a temp file: permissions alone say
-    nothing for root, nor on a read-only disk). The folder is made if missing.
-    CheckpointError (an OSError's reason) otherwise."""
+    nothing for root, nor on a read-only disk; missing folders are checked in the
+    nearest one that exists, and not made). CheckpointError (an OSError's reason)
+    otherwise."""
     target = Path(os.path.realpath(path))
     try:
         mode = os.stat(target).st_mode
@@ -84,10 +85,12 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
         )
     if mode is not None and not stat.S_ISREG(mode):
         raise CheckpointError(f"{path} is not a regular file (a pipe, device or socket): refused")
+    folder = target.parent
+    while not folder.exists() and folder != folder.parent:  # the folders to be made
+        folder = folder.parent
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=target.parent, prefix=f".{target.name}."):
-            pass
+        with tempfile.TemporaryFile(dir=folder, prefix=f".{target.name}."):
+            pass  # nothing is left behind, and no folder is made
     except OSError as e:
         raise CheckpointError(f"cannot write the checkpoint {path}: {e.strerror or e}") from None
     return target
@@ -101,6 +104,7 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     (CheckpointError; see `check_writable`). Returns the path as given."""
     path = Path(path)
     target = check_writable(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_tmp(target)
     tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{TMP_SUFFIX}"
     # os.open applies the umask to 0o666 exactly as open() does for a new file
@@ -174,7 +178,7 @@ def read_bytes(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> byte
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read the checkpoint: {e.strerror or e}") from None
-    with os.fdopen(fd, "rb") as f:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise CheckpointError(
@@ -184,12 +188,16 @@ def read_bytes(path: str | os.PathLike[str], max_bytes: int = MAX_BYTES) -> byte
             raise CheckpointError(
                 f"{path}: {info.st_size} bytes, more than a checkpoint may have ({max_bytes})"
             )
-        try:
-            data = f.read(max_bytes + 1)  # the file may grow while it is read
-        except OSError as e:
-            raise CheckpointError(f"{path}: cannot read the checkpoint: {e.strerror}") from None
-    if len(data) > max_bytes:
-        raise CheckpointError(f"{path}: more than a checkpoint may have ({max_bytes} bytes)")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            # read(n) allocates n bytes first: ask for the size stat gave (+1, to see
+            # that the file grew while it was read), not for the limit
+            data = f.read(info.st_size + 1)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the checkpoint: {e.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > min(info.st_size, max_bytes):
+        raise CheckpointError(f"{path}: the file grew while it was read (still being written?)")
     return data
 
 

@@ -23,6 +23,14 @@ from chainrule.nn.init import make_generator
 from chainrule.nn.module import Batch, Module
 
 
+def check_probability(p: object, name: str = "Dropout probability p") -> float:
+    """`p` as a float in [0, 1] (PyTorch's rule: p = 1 drops everything), or ValueError
+    naming it: NaN, ±inf, bools and strings are refused; numpy scalars are numbers."""
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, Real) or not 0.0 <= float(p) <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {p!r}")
+    return float(p)
+
+
 class Dropout(Module):
     """Drop each element with probability p (training mode only)."""
 
@@ -37,10 +45,7 @@ class Dropout(Module):
         inverted: bool = True,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        # PyTorch's rule: 0 <= p <= 1 (p = 1 drops everything); numpy scalars are numbers
-        if isinstance(p, (bool, np.bool_)) or not isinstance(p, Real) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout probability p must be in [0, 1], got {p!r}")
-        self.p = float(p)
+        self.p = check_probability(p)
         self.inverted = inverted
         self.generator = make_generator(seed)
         self.last_mask: list[list[bool]] | None = None  # which elements the last pass kept
@@ -53,9 +58,17 @@ class Dropout(Module):
             if self.inverted or self.p == 0.0:
                 return batch
             return [[(v if isinstance(v, Value) else Value(v)) * keep for v in x] for x in batch]
+        if len(batch) == 1 and any(
+            isinstance(v, Value) and type(v.data) is not float for v in batch[0]
+        ):
+            return self._batched(batch[0], keep, mask)
         if self.p == 0.0 and mask is None:
             self.last_mask = [[True] * len(x) for x in batch]
             return batch
+        if len(batch) == 1 and any(
+            isinstance(v, Value) and type(v.data) is not float for v in batch[0]
+        ):
+            return self._batched(batch[0], keep, mask)
         if mask is None:
             mask = [(self.generator.random(len(x)) < keep).tolist() for x in batch]
         elif [len(m) for m in mask] != [len(x) for x in batch]:
@@ -69,6 +82,23 @@ class Dropout(Module):
             ]
             for x, m in zip(batch, mask)
         ]
+
+    def _batched(self, x: list[Value], keep: float, mask: list[list[bool]] | None) -> Batch:
+        """One sample of batched Values (engine.batched): a mask per sample, drawn in the
+        per-sample order (sample by sample, feature by feature), so both give one mask."""
+        n = max(len(v.data) if type(v.data) is not float else 1 for v in x)
+        if self.p == 0.0 and mask is None:
+            self.last_mask = [[True] * len(x)] * n
+            return [x]
+        if mask is None:
+            keeps = self.generator.random((n, len(x))) < keep
+        else:
+            keeps = np.asarray(mask, dtype=bool)
+            if keeps.shape != (n, len(x)):
+                raise ValueError("Dropout mask must have the shape of the batch")
+        self.last_mask = keeps.tolist()
+        scale = 1.0 / keep if self.inverted and keep > 0.0 else 1.0  # p = 1: all dropped
+        return [[v * np.where(keeps[:, i], scale, 0.0) for i, v in enumerate(x)]]
 
     def extra_repr(self) -> str:
         return f"p={self.p}" + ("" if self.inverted else ", inverted=False")

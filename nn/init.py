@@ -14,6 +14,8 @@ to reproduce a run exactly. None makes a fresh, unseeded one: no hidden global s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from chainrule.engine import Value
@@ -81,10 +83,12 @@ def normal_(
 
 
 def constant_(t: Matrix | Vector, val: float) -> None:
+    """Set every entry of `t` to `val`, in place (as `torch.nn.init.constant_`)."""
     _fill(t, np.full(len(_scalars(t)), float(val)))
 
 
 def zeros_(t: Matrix | Vector) -> None:
+    """Set every entry of `t` to 0, in place (as `torch.nn.init.zeros_`)."""
     constant_(t, 0.0)
 
 
@@ -136,14 +140,62 @@ def kaiming_normal_(
     normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity), generator)
 
 
+def _relu_if_linear(act: str) -> str:
+    return act if act != "linear" else "relu"  # He's gain for a linear layer: ReLU's
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """An initialisation: how it draws a weight matrix (given the layer's activation
+    and a generator) and its bias (given 1/√fan_in and the generator)."""
+
+    weight: Callable[[Matrix, str, np.random.Generator], None]
+    bias: Callable[[Vector, float, np.random.Generator], None]
+
+
+def _zero_bias(b: Vector, bound: float, rng: np.random.Generator) -> None:
+    zeros_(b)
+
+
+SCHEMES: dict[str, Scheme] = {  # by the names the API and the command line use
+    "default": Scheme(  # as torch.nn.Linear
+        lambda w, act, rng: kaiming_uniform_(w, a=math.sqrt(5.0), generator=rng),
+        lambda b, bound, rng: uniform_(b, -bound, bound, rng),
+    ),
+    "he": Scheme(
+        lambda w, act, rng: kaiming_normal_(w, nonlinearity=_relu_if_linear(act), generator=rng),
+        _zero_bias,
+    ),
+    "he_uniform": Scheme(
+        lambda w, act, rng: kaiming_uniform_(w, nonlinearity=_relu_if_linear(act), generator=rng),
+        _zero_bias,
+    ),
+    "xavier": Scheme(lambda w, act, rng: xavier_uniform_(w, calculate_gain(act), rng), _zero_bias),
+    "xavier_normal": Scheme(
+        lambda w, act, rng: xavier_normal_(w, calculate_gain(act), rng), _zero_bias
+    ),
+    "micrograd": Scheme(lambda w, act, rng: uniform_(w, -1.0, 1.0, rng), _zero_bias),
+    "uniform": Scheme(
+        lambda w, act, rng: uniform_(w, -1.0, 1.0, rng),
+        lambda b, bound, rng: uniform_(b, -1.0, 1.0, rng),
+    ),
+    "normal": Scheme(
+        lambda w, act, rng: normal_(w, 0.0, 1.0, rng),
+        lambda b, bound, rng: normal_(b, 0.0, 1.0, rng),
+    ),
+    "zeros": Scheme(lambda w, act, rng: zeros_(w), _zero_bias),
+}
+INITS = tuple(SCHEMES)
+
+
 def init_layer(
     weight: Matrix,
     bias: Vector | None,
-    scheme: str,
+    scheme: str | Scheme,
     activation: str,
     generator: np.random.Generator | None = None,
 ) -> None:
-    """Initialize a layer by scheme name.
+    """Initialize a layer by a `Scheme` or its name in SCHEMES.
 
     default: as torch.nn.Linear (weights and bias U(±1/√fan_in)); he / he_uniform:
     Kaiming normal / uniform for the layer's activation; xavier / xavier_normal: Glorot
@@ -151,49 +203,12 @@ def init_layer(
     uniform: U(-1, 1); normal: N(0, 1); zeros. Biases start at zero except for default,
     uniform and normal.
     """
+    if not isinstance(scheme, Scheme):
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown init {scheme!r}; choose from {list(SCHEMES)}")
+        scheme = SCHEMES[scheme]
     rng = make_generator(generator)
     act = "linear" if activation in ("identity", "linear") else activation
-    fan_in, _ = fans(weight)
-    bound = 1.0 / math.sqrt(fan_in)
-    if scheme == "default":
-        kaiming_uniform_(weight, a=math.sqrt(5.0), generator=rng)
-        if bias is not None:
-            uniform_(bias, -bound, bound, rng)
-        return
-    schemes = {
-        "he": lambda: kaiming_normal_(
-            weight, nonlinearity=act if act != "linear" else "relu", generator=rng
-        ),
-        "he_uniform": lambda: kaiming_uniform_(
-            weight, nonlinearity=act if act != "linear" else "relu", generator=rng
-        ),
-        "xavier": lambda: xavier_uniform_(weight, calculate_gain(act), rng),
-        "xavier_normal": lambda: xavier_normal_(weight, calculate_gain(act), rng),
-        "micrograd": lambda: uniform_(weight, -1.0, 1.0, rng),
-        "uniform": lambda: uniform_(weight, -1.0, 1.0, rng),
-        "normal": lambda: normal_(weight, 0.0, 1.0, rng),
-        "zeros": lambda: zeros_(weight),
-    }
-    if scheme not in schemes:
-        raise ValueError(f"unknown init {scheme!r}; choose from {['default', *schemes]}")
-    schemes[scheme]()
+    scheme.weight(weight, act, rng)
     if bias is not None:
-        if scheme == "uniform":
-            uniform_(bias, -1.0, 1.0, rng)
-        elif scheme == "normal":
-            normal_(bias, 0.0, 1.0, rng)
-        else:
-            zeros_(bias)
-
-
-INITS = (
-    "default",
-    "he",
-    "he_uniform",
-    "xavier",
-    "xavier_normal",
-    "micrograd",
-    "uniform",
-    "normal",
-    "zeros",
-)
+        scheme.bias(bias, 1.0 / math.sqrt(fans(weight)[0]), rng)

@@ -20,7 +20,7 @@ import numpy as np
 from chainrule.engine import Value, fused_linear
 from chainrule.nn.activation import IDENTITY, Activation, activation_name, apply_activation
 from chainrule.nn.batchnorm import BatchNorm1d
-from chainrule.nn.dropout import Dropout
+from chainrule.nn.dropout import Dropout, check_probability
 from chainrule.nn.init import Seed, init_layer, make_generator
 from chainrule.nn.module import Batch, Module, Parameter, Sequential
 
@@ -53,6 +53,9 @@ def fused_forward(layer: Layer, batch: Batch) -> Batch:
     Each sample's inputs are gathered once; the pre-activations of the whole batch are
     one matrix product (numpy), handed to the engine."""
     xss = [layer.inputs(x) for x in batch]
+    if len(xss) == 1 and any(type(v.data) is not float for v in xss[0]):
+        # one sample of batched Values: the whole batch at once (engine.batched)
+        return fused_linear(xss, layer.weight, layer.bias, layer.activation)
     xds = np.asarray([[v.data for v in xs] for xs in xss], dtype=float).reshape(-1, layer.nin)
     z = xds @ np.asarray([[w.data for w in row] for row in layer.weight], dtype=float).T
     if layer.bias is not None:
@@ -234,6 +237,7 @@ class MLP(Sequential):
     ) -> None:
         if not sizes:
             raise ValueError("MLP needs at least one layer size")
+        check_probability(dropout, "MLP dropout")  # -0.5 and NaN too, not just when > 0
         rng = make_generator(seed)
         act, out_act = activation_name(activation), activation_name(output_activation)
         widths = [nin, *sizes]

@@ -88,12 +88,15 @@ def _indexed(name: str, t: Tensor, bracket: bool = False) -> Iterator[tuple[str,
 
 def as_batch(x: Any) -> tuple[Batch, bool]:
     """(batch, was_single): a flat sample (numbers, Values, a 1-D array) becomes a batch
-    of one; a sequence of samples or a 2-D array is a batch."""
+    of one; a sequence of samples is a batch; a 2-D array (samples × features) becomes
+    one sample of batched Values, run once over the whole batch."""
     if isinstance(x, np.ndarray):
         if x.ndim == 1:
             return [x.tolist()], True
         if x.ndim == 2:
-            return x.tolist(), False
+            # one graph for the whole batch: one "sample" of batched Values, one per
+            # feature (engine.batched); the outputs come back as one sample's
+            return [[Value(col) for col in x.T]], True
         raise ValueError(f"expected a 1-D sample or a 2-D batch, got an array of shape {x.shape}")
     if not isinstance(x, (list, tuple)):
         raise TypeError(
@@ -131,8 +134,15 @@ class Module:
                 "wrap it in nn.Parameter (or assign None)"
             )
         object.__setattr__(self, name, value)
-        if isinstance(value, (Parameter, Module)) or name in declared or _is_module_list(value):
-            self.relabel()
+        # label what was assigned, and only that: never the rest of the subtree
+        prefix = self.__dict__.get("_label_prefix", "")
+        if isinstance(value, (Parameter, Value)) and name in self.__dict__.get("_parameters", ()):
+            _label(prefix + name, value)
+        elif isinstance(value, Module) or _is_module_list(value):
+            new = {id(value)} if isinstance(value, Module) else {id(m) for m in value}
+            for child_name, child in self.children():
+                if id(child) in new:
+                    child.relabel(f"{prefix}{child_name}.")
 
     def _declare(self, kind: str, name: str) -> None:
         names = self.__dict__.get(kind)
@@ -158,10 +168,12 @@ class Module:
     def relabel(self, prefix: str = "") -> None:
         """Label every parameter by its path from this module, as the state dict names
         it (`layers.0.weight[0][1]`), so each parameter of a network has its own label
-        in a drawing. Done when modules and parameters are assigned."""
-        for name, tensor in self.named_tensors(prefix):
-            for label, v in _indexed(name, tensor, bracket=True):
-                v.label = label
+        in a drawing. Assignments label what they assign (a parameter: its scalars; a
+        module: its subtree, under its path) and nothing else."""
+        for path, m in self.named_modules(prefix):
+            object.__setattr__(m, "_label_prefix", path)
+            for name, tensor in m._own_tensors():
+                _label(path + name, tensor)
 
     # --- discovery -------------------------------------------------------------------
     def children(self) -> Iterator[tuple[str, Module]]:
@@ -179,30 +191,45 @@ class Module:
             if tensor is not None:
                 yield name, tensor
 
-    def named_tensors(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_tensors(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """Parameter tensors (a Value, a vector or an [out][in] matrix of Values) by
         their state-dict name, e.g. `layers.0.weight`; only this module's own with
-        recurse=False."""
-        for name, tensor in self._own_tensors():
-            yield prefix + name, tensor
-        if recurse:
-            for name, child in self.children():
-                yield from child.named_tensors(f"{prefix}{name}.")
+        recurse=False. A module or tensor used twice is listed once (its first name),
+        as torch's `_named_members(remove_duplicate=True)`."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for path, m in modules:
+            for name, tensor in m._own_tensors():
+                if remove_duplicate:
+                    if id(tensor) in seen:
+                        continue
+                    seen.add(id(tensor))
+                yield path + name, tensor
+
+    def named_parameters(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Value]]:
+        """Every scalar parameter by tensor name and index, e.g. `layers.0.weight.3.1`;
+        each `Value` once (a shared layer's scalars under their first name)."""
+        seen: set[int] = set()
+        for path, m in self.named_modules(prefix, remove_duplicate):
+            for label, v in m._own_parameters(path):
+                if remove_duplicate:
+                    if id(v) in seen:
+                        continue
+                    seen.add(id(v))
+                yield label, v
 
     def _own_parameters(self, prefix: str) -> Iterator[tuple[str, Value]]:
         """This module's scalars in `parameters()` order: tensor by tensor, row by row."""
         for name, tensor in self._own_tensors():
             yield from _indexed(prefix + name, tensor)
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        """Every scalar parameter by tensor name and index, e.g. `layers.0.weight.3.1`."""
-        yield from self._own_parameters(prefix)
-        for name, child in self.children():
-            yield from child.named_parameters(f"{prefix}{name}.")
-
     def parameters(self) -> list[Value]:
-        """All scalar parameters in a fixed order (what optimizers take); a layer lists
-        each unit's weights, then its bias, as micrograd."""
+        """All scalar parameters in a fixed order (what optimizers take), each once; a
+        layer lists each unit's weights, then its bias, as micrograd."""
         return [v for _, v in self.named_parameters()]
 
     def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Any]]:
@@ -211,11 +238,23 @@ class Module:
             for b in m.__dict__.get("_buffers", ()):
                 yield p + b, getattr(m, b)
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(prefix ending in '.', module) for this module and every sub-module."""
-        yield prefix, self
-        for name, child in self.children():
-            yield from child.named_modules(f"{prefix}{name}.")
+    def named_modules(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """(prefix ending in '.', module) for this module and every sub-module, in
+        pre-order; a module used twice once (its first path) unless remove_duplicate is
+        False (the state dict lists every path, as torch's)."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:  # an explicit stack: deep nesting needs no recursion
+            path, m = stack.pop()
+            if remove_duplicate:
+                if id(m) in seen:
+                    continue
+                seen.add(id(m))
+            yield path, m
+            kids = [(f"{path}{name}.", child) for name, child in m.children()]
+            stack.extend(reversed(kids))
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -241,7 +280,7 @@ class Module:
         """Plain numbers by name, in PyTorch's order (each module's parameters, then its
         buffers, then its children): tensors as nested lists."""
         state: dict[str, Any] = {}
-        for prefix, m in self.named_modules():
+        for prefix, m in self.named_modules(remove_duplicate=False):
             for name, tensor in m._own_tensors():
                 state[prefix + name] = _to_floats(tensor)
             for b in m.__dict__.get("_buffers", ()):
@@ -256,7 +295,7 @@ class Module:
         if not isinstance(state, Mapping):
             raise StateDictError(f"a state dict is a mapping of names, got {type(state).__name__}")
         slots: dict[str, tuple[Module, str, bool]] = {}
-        for prefix, m in self.named_modules():
+        for prefix, m in self.named_modules(remove_duplicate=False):
             for name, _ in m._own_tensors():
                 slots[prefix + name] = (m, name, True)
             for b in m.__dict__.get("_buffers", ()):
@@ -307,6 +346,12 @@ class Module:
 
     def extra_repr(self) -> str:
         return ""
+
+
+def _label(name: str, tensor: Tensor) -> None:
+    """Label a tensor's scalars `name[i][j]`, as a drawing shows them."""
+    for label, v in _indexed(name, tensor, bracket=True):
+        v.label = label
 
 
 def _is_module_list(x: object) -> bool:
@@ -400,7 +445,7 @@ class Sequential(Module):
 
     def append(self, module: Module) -> Sequential:
         self.layers.append(module)
-        self.relabel()
+        module.relabel(f"{self.__dict__.get('_label_prefix', '')}{len(self.layers) - 1}.")
         return self
 
     def __getitem__(self, i: int) -> Module:

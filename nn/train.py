@@ -2,6 +2,7 @@
 
     trainer = Trainer(model, x, y, SGD(model.parameters(), lr=0.1), val=(xv, yv), epochs=50)
     trainer.step()          # one mini-batch (the epoch ends when its batches run out)
+    for _ in trainer.slices(chunk=64): ...   # the same step, pausable between chunks
     trainer.run_epoch()     # the rest of this epoch
     trainer.set(lr=0.01)    # live edits between steps: lr, momentum, l2, dropout, ...
     trainer.run()           # to the end (epochs, or early stopping)
@@ -26,16 +27,16 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
 from chainrule.engine import Value
 from chainrule.nn.batchnorm import BatchNorm1d
-from chainrule.nn.dropout import Dropout
-from chainrule.nn.finite import finite_or_none
+from chainrule.nn.dropout import Dropout, check_probability
+from chainrule.nn.history import History, Step
 from chainrule.nn.module import Module, flatten
 from chainrule.nn.optim import LRScheduler, Optimizer
 from chainrule.nn.optim.optimizer import check_number
@@ -54,46 +55,6 @@ from chainrule.nn.task import (
 )
 
 __all__ = ["LOSSES", "History", "Loss", "Step", "Trainer", "accuracy", "evaluate", "fit"]
-
-
-@dataclass
-class History:
-    """Per epoch: losses, accuracies and the learning rate; per step: update ratios
-    (‖Δw‖/‖w‖ per tensor, inf for a tensor whose weights were all zero); the live edits
-    made between steps. `best_epoch` counts from 1 (see the module's conventions)."""
-
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float | None] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_acc: list[float | None] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    update_ratio: dict[str, list[float]] = field(default_factory=dict)  # ‖Δw‖/‖w‖ per tensor
-    best_epoch: int | None = None
-    stopped_early: bool = False
-    seconds: float = 0.0
-    edits: list[dict[str, Any]] = field(default_factory=list)  # {"step", "epoch", changes}
-
-    @property
-    def epochs(self) -> int:
-        return len(self.train_loss)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Strict-JSON-ready: every field, with non-finite numbers (an update ratio of a
-        tensor that was all zeros) as None, which JSON writes as `null`."""
-        return finite_or_none(
-            {k: copy.deepcopy(getattr(self, k)) for k in self.__dataclass_fields__}
-        )
-
-
-@dataclass(frozen=True)
-class Step:
-    """What one step did: its epoch (from 1), the mini-batch's size and data loss, and
-    whether it ended the epoch."""
-
-    epoch: int
-    size: int
-    loss: float
-    epoch_end: bool
 
 
 def _non_finite(tensors: list[tuple[str, list[Value]]]) -> str | None:
@@ -154,6 +115,10 @@ class Trainer:
                 raise ValueError("early stopping (patience) needs validation data")
         if ratio_window is not None:
             _whole("ratio_window", ratio_window, 1)
+        if seed is not None:
+            _whole("seed", seed, 0)
+        if val is not None and (not isinstance(val, (tuple, list)) or len(val) != 2):
+            raise ValueError("val must be a pair (x, y) of validation data")
         check_number("l1", l1)
         check_number("l2", l2)
         if not isinstance(optimizer, Optimizer):
@@ -183,6 +148,9 @@ class Trainer:
         self._sums = [0.0, 0.0, 0]  # this epoch's Σ loss·n, Σ hits, n
         self._seconds = 0.0
         self._batchnorm = any(isinstance(m, BatchNorm1d) for m in model.modules())
+        # the chunks of a sliced step add up to the batch's gradient only for a mean loss
+        # of samples that do not see each other (batch norm couples them)
+        self._chunkable = not self._batchnorm and self.task in LOSSES.values()
 
     # --- stepping ------------------------------------------------------------------------
     def _new_epoch(self) -> None:
@@ -198,62 +166,104 @@ class Trainer:
         """One optimisation step on the next mini-batch; ends the epoch after its last
         batch. RuntimeError once finished; FloatingPointError (weights as before this
         step, the run finished) when a number stops being finite."""
+        return _drain(self.slices())
+
+    def slices(self, chunk: int | None = None) -> Generator[None, None, Step]:
+        """`step()` in slices: yields after each `chunk` samples of the mini-batch's
+        forward and backward pass, and of the validation at the epoch's end, so that a
+        caller (the playground's worker) can pause or answer between them; returns the
+        Step. The gradients of the chunks add up to the batch's: for a mean loss,
+        L = Σ_chunks L_chunk·k/n. Batch norm couples a batch's samples, and a custom
+        loss may not be a mean: then the batch is one slice. A step abandoned before its
+        last slice changes no weight (its mini-batch is skipped)."""
         if self.finished:
             raise RuntimeError("this training run has finished")
-        start = time.perf_counter()
+        if chunk is not None:
+            _whole("chunk", chunk, 1)
+        work = self._step(chunk if self._chunkable else None)
+        while True:
+            start = time.perf_counter()
+            try:
+                next(work)
+            except StopIteration as done:
+                self.history.seconds = self._seconds = self._seconds + time.perf_counter() - start
+                result: Step = done.value
+                for hook in self.on_step:
+                    hook(self, result)
+                return result
+            self._seconds += time.perf_counter() - start
+            yield
+
+    def _step(self, chunk: int | None) -> Generator[None, None, Step]:
         if not self._queue:
             self._new_epoch()
         idx = self._queue.pop(0)
         xb, yb = [self.x[i] for i in idx], [self.y[i] for i in idx]
         before = [[v.data for v in t] for _, t in self.tensors]
         try:
-            pred, data_loss = self._update(xb, yb)
+            self.model.train()
+            self.optimizer.zero_grad()
+            size = chunk or len(yb)
+            data_loss = hits = 0.0
+            for at in range(0, len(yb), size):
+                if at:
+                    yield
+                last = at + size >= len(yb)
+                part, right = self._backward(xb[at : at + size], yb[at : at + size], len(yb), last)
+                data_loss, hits = data_loss + part, hits + right
+            self._update()
         except ArithmeticError as e:  # a non-finite number, or an op's overflow
             for (_, t), old in zip(self.tensors, before):
                 for v, o in zip(t, old):
                     v.data = o
             raise self._diverged(self.epoch + 1, str(e), "from before the failing step") from e
-        finally:
-            self._seconds += time.perf_counter() - start
         self.steps += 1
         if self.track_updates:
             self._record_ratios(before)
-        self._sums[0] += data_loss * len(yb)
-        if self.task.classifies:
-            self._sums[1] += accuracy(pred, yb) * len(yb)
-        self._sums[2] += len(yb)
+        self._sums = [
+            self._sums[0] + data_loss * len(yb),
+            self._sums[1] + hits,
+            self._sums[2] + len(yb),
+        ]
         done = Step(self.epoch + 1, len(yb), data_loss, not self._queue)
         if done.epoch_end:
-            self._end_epoch()
-        for hook in self.on_step:
-            hook(self, done)
+            yield from self._end_epoch(chunk)
         return done
 
     # numpy's overflow warnings are noise in a step: the non-finite numbers are caught here
     @np.errstate(over="ignore", invalid="ignore")
-    def _update(self, xb: list, yb: list) -> tuple[Any, float]:
-        """Forward, loss (+ l1·Σ|w| + l2·Σw²), backward, optimizer step: (predictions,
-        data loss). Raises an ArithmeticError as soon as a number is not finite."""
-        self.model.train()
-        pred = self.model(xb)
-        if not all(math.isfinite(v.data) for p in pred for v in row(p)):
+    def _backward(self, xs: list, ys: list, n: int, last: bool) -> tuple[float, float]:
+        """Forward and backward of `len(ys)` of a batch's `n` samples, gradients added to
+        the parameters': (data loss·k/n, samples classified right). The penalties go
+        with the batch's last chunk. ArithmeticError as soon as a number is not finite."""
+        if self.task in LOSSES.values():  # the library's losses: one graph for the batch
+            out = self.model(np.asarray(xs, dtype=float))  # engine.batched
+            outs = out if isinstance(out, list) else [out]
+            pred: Any = np.column_stack([v.data for v in outs]).tolist()  # rows of numbers
+        else:  # a loss of the user's: the per-sample outputs it was written for
+            pred = out = self.model(xs)
+        if not all(math.isfinite(float(v)) for p in pred for v in row(p)):
             # checked apart from the loss, which can hide a NaN (hinge's max)
             raise _NonFinite("the model's outputs are not finite")
-        data_loss = self.task.fn(pred, yb)
-        objective = data_loss
-        if self.l1:
-            objective = objective + self.l1 * l1_penalty(self.model)
-        if self.l2:
-            objective = objective + self.l2 * l2_penalty(self.model)
+        data_loss = self.task.fn(out, ys)
+        objective = data_loss if len(ys) == n else data_loss * (len(ys) / n)
+        if last:
+            if self.l1:
+                objective = objective + self.l1 * l1_penalty(self.model)
+            if self.l2:
+                objective = objective + self.l2 * l2_penalty(self.model)
         if not math.isfinite(objective.data):
             raise _NonFinite(f"the loss is {objective.data}")
-        self.optimizer.zero_grad()
         objective.backward()
+        right = accuracy(pred, ys) * len(ys) if self.task.classifies else 0.0
+        return data_loss.data if len(ys) == n else data_loss.data * len(ys) / n, right
+
+    @np.errstate(over="ignore", invalid="ignore")
+    def _update(self) -> None:
         self.optimizer.step()
         bad = _non_finite(self.tensors)
         if bad is not None:
             raise _NonFinite(f"parameter {bad} became non-finite")
-        return pred, data_loss.data
 
     def _record_ratios(self, before: list[list[float]]) -> None:
         for (n, t), old in zip(self.tensors, before):
@@ -264,7 +274,7 @@ class Trainer:
             if self.ratio_window is not None and len(kept) >= 2 * self.ratio_window:
                 del kept[: -self.ratio_window]  # amortised: trimmed once per window
 
-    def _end_epoch(self) -> None:
+    def _end_epoch(self, chunk: int | None) -> Generator[None, None, None]:
         h, (loss_sum, hits, n) = self.history, self._sums
         self._sums = [0.0, 0.0, 0]
         self.epoch += 1
@@ -274,25 +284,35 @@ class Trainer:
         if self.scheduler is not None:
             self.scheduler.step()
         if self.val is not None:
-            self._validate()
+            yield from self._validate(chunk)
         if self.epoch >= self.epochs:
             self.finished = True
         if self.finished and self.patience is not None:
             self.restore_best()
-        h.seconds = self._seconds
         for hook in self.on_epoch:
             hook(self)
 
-    def _validate(self) -> None:
-        h = self.history
-        assert self.val is not None
-        vl, va = evaluate_checked(self.model, self.val[0], self.val[1], self.task)
+    def _validate(self, chunk: int | None) -> Generator[None, None, None]:
+        """The validation loss and accuracy, in eval mode, `chunk` samples at a time
+        (for a mean loss, the chunks' means weighted by their sizes)."""
+        h, (x, y) = self.history, self.val  # type: ignore[misc]
+        size = chunk or len(y)
+        vl, va = 0.0, 0.0
+        for at in range(0, len(y), size):
+            if at:
+                yield
+            part, acc = evaluate_checked(
+                self.model, x[at : at + size], y[at : at + size], self.task
+            )
+            k = len(y[at : at + size])
+            vl += part if k == len(y) else part * k / len(y)
+            va += (acc or 0.0) if k == len(y) else (acc or 0.0) * k / len(y)
         if not math.isfinite(vl):
             raise self._diverged(
                 self.epoch, f"the validation loss is {vl}", f"after epoch {self.epoch}"
             )
         h.val_loss.append(vl)
-        h.val_acc.append(va)
+        h.val_acc.append(va if self.task.classifies else None)
         if vl < self.best_loss:
             self.best_loss, self._bad_epochs, h.best_epoch = vl, 0, self.epoch
             self.best_state = copy.deepcopy(self.model.state_dict())
@@ -330,41 +350,40 @@ class Trainer:
     def set(self, **changes: Any) -> None:
         """Change hyper-parameters between steps, taking effect at the next one:
         the optimizer's (`lr`, `momentum`, `weight_decay`, ... as its groups name them;
-        every group), `l1`, `l2`, `dropout` (every Dropout's p), `bn_momentum` (every
-        BatchNorm1d's), `batch_size` (from the next epoch), `patience`, `epochs`.
+        every group), `l1`, `l2`, `scheduler` (an LRScheduler or None), and the modules'
+        (`dropout`: every Dropout's p, `dropout_inverted`: its form, `bn_momentum`: every
+        BatchNorm1d's); `batch_size` (from the next epoch), `patience`, `epochs`.
         Everything is checked first: a bad value raises and changes nothing. The edit is
-        recorded in `history.edits`."""
+        recorded in `history.edits` (a schedule by its class name)."""
         apply = [self._edit(name, value) for name, value in changes.items()]
         for do in apply:
             do()
-        self.history.edits.append({"step": self.steps, "epoch": self.epoch, **changes})
+        shown = {k: _shown(k, v) for k, v in changes.items()}
+        self.history.edits.append({"step": self.steps, "epoch": self.epoch, **shown})
 
     def _edit(self, name: str, value: Any) -> Callable[[], None]:
         """A checked change, to apply once every change is checked."""
-        if name in ("l1", "l2"):
-            check_number(name, value)
-            return lambda: setattr(self, name, float(value))
-        if name in ("dropout", "bn_momentum"):
-            # the modules' own checks, on a probe: nothing changes if the value is bad
-            kind, attr = (Dropout, "p") if name == "dropout" else (BatchNorm1d, "momentum")
-            probe = Dropout(value) if kind is Dropout else BatchNorm1d(1, momentum=value)
+        if name in _MODULE_EDITS:
+            kind, attr, check = _MODULE_EDITS[name]
+            new = check(value)  # the module's own check: nothing changes if it is bad
             targets = [m for m in self.model.modules() if isinstance(m, kind)]
             if not targets:
                 raise ValueError(f"{name}: the model has no {kind.__name__} layer")
-            new = getattr(probe, attr)
-
-            def apply() -> None:
-                for m in targets:
-                    setattr(m, attr, new)
-
-            return apply
-        if name in ("batch_size", "epochs", "patience"):
+            return lambda: _set_all(targets, attr, new)
+        if name in _COUNTS:
             if name != "batch_size" or value is not None:
-                _whole(name, value, 0 if name == "patience" else 1)
+                _whole(name, value, _COUNTS[name])
             if name == "patience" and self.val is None:
                 raise ValueError("early stopping (patience) needs validation data")
-            return lambda: setattr(self, name, value)
-        return self._optimizer_edit(name, value)
+        elif name in ("l1", "l2"):
+            check_number(name, value)
+            value = float(value)
+        elif name == "scheduler":
+            if value is not None and not isinstance(value, LRScheduler):
+                raise TypeError(f"scheduler must be an LRScheduler or None, got {type(value)}")
+        else:
+            return self._optimizer_edit(name, value)
+        return lambda: setattr(self, name, value)
 
     def _optimizer_edit(self, name: str, value: Any) -> Callable[[], None]:
         opt = self.optimizer
@@ -375,6 +394,8 @@ class Trainer:
             )
         for g in opt.param_groups:
             opt.check_group({**g, name: value})
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = float(value)  # numpy's scalars as plain floats: state dicts are JSON
 
         def apply() -> None:
             for g in opt.param_groups:
@@ -386,25 +407,53 @@ class Trainer:
         return apply
 
 
+def _shown(name: str, value: Any) -> Any:
+    """An edit as the history keeps it (JSON-ready): a schedule by its class name,
+    numpy's numbers as Python's."""
+    if name == "scheduler":
+        return type(value).__name__
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value) if not isinstance(value, int) else value
+    return value
+
+
+def _drain(work: Generator[None, None, Step]) -> Step:
+    """Run a generator of slices to its end; its return value."""
+    while True:
+        try:
+            next(work)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+
+def _set_all(modules: list[Module], attr: str, value: Any) -> None:
+    for m in modules:
+        setattr(m, attr, value)
+
+
+def _check_flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected True or False, got {value!r}")
+    return value
+
+
+# live edits of the model's modules: (module class, attribute, check giving the value)
+_MODULE_EDITS: dict[str, tuple[type, str, Callable[[Any], Any]]] = {
+    "dropout": (Dropout, "p", check_probability),
+    "dropout_inverted": (Dropout, "inverted", _check_flag),
+    "bn_momentum": (BatchNorm1d, "momentum", lambda v: BatchNorm1d(1, momentum=v).momentum),
+}
+_COUNTS = {"batch_size": 1, "epochs": 1, "patience": 0}  # live edits of counts: lowest value
+
+
 def fit(
-    model: Module,
-    x: Any,
-    y: Any,
-    optimizer: Optimizer,
-    *,
-    epochs: int = 100,
-    loss: str | LossFn | Loss = "hinge",
-    batch_size: int | None = None,
-    val: tuple[Any, Any] | None = None,
-    scheduler: LRScheduler | None = None,
-    l1: float = 0.0,
-    l2: float = 0.0,
-    patience: int | None = None,
-    progress: bool = True,
-    seed: int | None = 0,
-    track_updates: bool = True,
+    model: Module, x: Any, y: Any, optimizer: Optimizer, *, progress: bool = True, **options: Any
 ) -> History:
     """Train `model` on (x, y) with a `Trainer` run to the end; return the History.
+
+    `options` are the Trainer's: epochs=100, loss="hinge", batch_size=None (full batch),
+    val=None (x, y), scheduler=None, l1=0.0, l2=0.0, patience=None, seed=0,
+    track_updates=True.
 
     Each step: forward a mini-batch, loss (+ l1·Σ|w| + l2·Σw²), backward, optimizer step,
     and the update-to-weight ratio ‖Δw‖/‖w‖ of each parameter tensor. Each epoch: the
@@ -419,24 +468,9 @@ def fit(
     that step. `progress`: a bar on a terminal or in a notebook, one line per epoch
     elsewhere (a log).
     """
-    trainer = Trainer(
-        model,
-        x,
-        y,
-        optimizer,
-        epochs=epochs,
-        loss=loss,
-        batch_size=batch_size,
-        val=val,
-        scheduler=scheduler,
-        l1=l1,
-        l2=l2,
-        patience=patience,
-        seed=seed,
-        track_updates=track_updates,
-    )
+    trainer = Trainer(model, x, y, optimizer, **options)
     if not progress:
         return trainer.run()
-    with Progress(epochs) as bar:
+    with Progress(trainer.epochs) as bar:
         trainer.on_epoch.append(bar.update)
         return trainer.run()

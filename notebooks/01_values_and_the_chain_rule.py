@@ -48,6 +48,7 @@ from chainrule.engine import Function, GradcheckError, Value, gradcheck
 from chainrule.viz import draw_dot
 from chainrule.viz.plots import setup_notebook
 
+from chainrule.course import show_solution  # noqa: F401  (stuck? see the exercises)
 from chainrule.course.checks import check
 
 setup_notebook(dpi=110)
@@ -138,6 +139,7 @@ ax.plot(grid, sig, label="σ(x)")
 ax.plot(grid, dsig, label="σ'(x) by backward()")
 ax.axhline(0.25, color="gray", ls="--", lw=1, label="1/4, the largest σ' can be")
 ax.set_xlabel("x")
+ax.set_ylabel("σ(x) and σ'(x) (no unit)")
 ax.legend()
 ax.set_title("the sigmoid and its derivative")
 plt.show()
@@ -148,7 +150,7 @@ print(f"largest σ' on the grid: {max(dsig):.4f} at x = {grid[int(np.argmax(dsig
 # $\sigma'(z) \le \tfrac14$ (times the weights). Through a bare chain of ten sigmoids, with no
 # weights between them, the gradient shrinks at least $4^{10} \approx 10^6$-fold; in a
 # network each factor is $\sigma'(z)$ times a weight, so large weights can offset it (and make
-# it explode instead). A ReLU passes a factor of exactly 1 wherever it is active. Lesson 4
+# it explode instead). A ReLU passes a factor of exactly 1 wherever it is active. Lesson 6
 # measures this in a deep network.
 
 # %%
@@ -215,39 +217,29 @@ except GradcheckError as e:
 # %% [markdown]
 # ## Exercises
 #
-# Write your answer in the cell with `answer = ...`, then run the `check` cell below it. The
-# solutions are in the collapsed cells (click to expand); try first.
+# Write each answer in the cell tagged `exercise`, then run the check below it. Stuck?
+# `show_solution("N.k")` (in a new cell) prints a worked solution of exercise N.k.
+# The check tells you right, wrong (and which mistake it recognises), or not yet; it never
+# tells you the answer. Try first: a solution read is a skill not practised.
 #
 # ### Exercise 1.1 (easy)
 # For $f(a, b) = a^2 b + e^{b}$ at $a = 1.5$, $b = -0.5$, what is $\partial f/\partial a$?
 # Work it out by hand (a number).
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("1.1", answer)
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-a, b = Value(1.5), Value(-0.5)
-f = a**2 * b + b.exp()
-f.backward()
-answer = 2 * 1.5 * -0.5  # ∂(a²b)/∂a = 2ab; the same as a.grad
-assert math.isclose(answer, a.grad)
 check("1.1", answer)
 
 # %% [markdown]
 # ### Exercise 1.2 (medium)
 # You only know that $\sigma(x_0) = 0.8$, not $x_0$. What is $\sigma'(x_0)$?
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("1.2", answer)
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-answer = 0.8 * (1 - 0.8)  # σ' = σ(1 - σ)
 check("1.2", answer)
 
 # %% [markdown]
@@ -256,20 +248,12 @@ check("1.2", answer)
 # The checker compares it with exact slopes and checks that halving `eps` divides the error
 # by about 4 (the error is $O(\varepsilon^2)$; a one-sided difference only halves it).
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
 check("1.3", answer)
 
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-def numeric_grad(f, x, eps):
-    return (f(x + eps) - f(x - eps)) / (2 * eps)
-
-
-answer = numeric_grad
-check("1.3", answer)
 
 # %% [markdown]
 # ### Exercise 1.4 (stretch)
@@ -277,26 +261,8 @@ check("1.3", answer)
 # first: the quotient rule, with $\frac{d}{dx}|x| = \mathrm{sign}(x)$), check it with
 # `gradcheck`, and give the class as your answer.
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("1.4", answer)
-
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-class Softsign(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x / (1 + x.abs())
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (x,) = ctx.saved_values
-        return grad_output / (1 + x.abs()) ** 2  # ((1+|x|) - x·sign(x)) / (1+|x|)²
-
-
-assert gradcheck(Softsign.apply, [0.7]).ok and gradcheck(Softsign.apply, [-1.3]).ok
-answer = Softsign
 check("1.4", answer)

@@ -39,7 +39,9 @@ from chainrule.engine import Value
 from chainrule.viz import draw_dot
 from chainrule.viz.plots import setup_notebook
 from chainrule.viz.stepper import frames, interactive
+from chainrule.viz.widgets import Stepper
 
+from chainrule.course import show_solution  # noqa: F401  (stuck? see the exercises)
 from chainrule.course.checks import branching, check
 
 setup_notebook(dpi=110)
@@ -77,6 +79,21 @@ o.zero_grad()
 interactive(o)
 
 # %% [markdown]
+# ## Quiz mode: you do the next step
+#
+# Watching is not doing. In quiz mode the stepper shows the graph with the gradients found
+# so far and asks, for each edge the next node sends its gradient along, what it adds to
+# the parent's gradient: **upstream × local**, read off the drawing (the node's own grad and
+# the edge's local derivative). Only a right answer reveals the step; a wrong one is told
+# what went wrong (added instead of multiplied, the local derivative alone, the sign, ...),
+# never the number. (A widget: it runs in JupyterLab, Notebook, VS Code and Colab; in a
+# static view of this notebook there is nothing to click.)
+
+# %%
+o.zero_grad()
+Stepper(o, quiz=True)
+
+# %% [markdown]
 # ## Why the order matters, and shared subexpressions add
 #
 # If a value is used twice, its gradient is the **sum** over both paths: for $y = a \cdot a$,
@@ -94,37 +111,27 @@ draw_dot(y)
 # %% [markdown]
 # ## Exercises
 #
+# Write each answer in the cell tagged `exercise`, then run the check below it. Stuck?
+# `show_solution("N.k")` (in a new cell) prints a worked solution of exercise N.k.
+#
 # ### Exercise 2.1 (easy)
 # For $y = \tanh(a \cdot b + a) \cdot b$, how many chain-rule steps does `backward_steps()`
 # take? Predict it from the expression alone, before running anything (then check).
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("2.1", answer)
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-a, b = Value(0.5), Value(-1.5)
-y = (a * b + a).tanh() * b
-answer = len(list(y.backward_steps()))  # one per computed node: *, tanh, +, *
 check("2.1", answer)
 
 # %% [markdown]
 # ### Exercise 2.2 (medium)
 # For $y = (a + a)\cdot a$ at $a = 2$: what is $\partial y/\partial a$? Count the paths.
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("2.2", answer)
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-a = Value(2.0)
-y = (a + a) * a
-y.backward()
-answer = a.grad  # y = 2a², dy/da = 4a
 check("2.2", answer)
 
 # %% [markdown]
@@ -136,12 +143,8 @@ check("2.2", answer)
 # %%
 draw_dot(branching())
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("2.3", answer)
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-answer = [s.node.label for s in branching().backward_steps()]
 check("2.3", answer)

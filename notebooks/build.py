@@ -6,7 +6,8 @@ becomes `NN_name.ipynb`, executed, with its outputs saved.
 
 The percent format: a line `# %%` starts a code cell, `# %% [markdown]` a markdown cell whose
 lines are comments; `key=<json>` pairs after the marker are the cell's metadata, e.g.
-`# %% tags=["solution"] jupyter={"source_hidden": true}` for a collapsed solution. Jupytext
+`# %% tags=["exercise"]` for an exercise's answer cell (solutions live in the package and
+are printed only on request: `show_solution("9.1")`). Jupytext
 and editors with cell support (VS Code, PyCharm, Spyder) read the same files.
 """
 
@@ -62,6 +63,9 @@ def main(prefixes: list[str]) -> None:
         cpu_total += cpu
         for cell in nb.cells:  # per-cell timestamps would change the file on every build
             cell.metadata.pop("execution", None)
+        # a widget's saved state holds all its data (a quiz's every step): a static copy of
+        # the notebook keeps none of it; the widget is live only in a running kernel
+        nb.metadata.pop("widgets", None)
         jupytext.write(nb, src.with_suffix(".ipynb"))
         print(f"wrote {src.with_suffix('.ipynb').name} ({seconds:.1f} s, kernel CPU {cpu:.1f} s)")
     print(f"total {total:.1f} s, kernel CPU {cpu_total:.1f} s")

@@ -229,3 +229,128 @@ def test_saving_to_a_folder_or_an_unwritable_place_is_a_checkpoint_error(tmp_pat
     with pytest.raises(CheckpointError, match="cannot write the checkpoint"):
         save(model, blocker / "model.json")  # a file where a folder should be
     assert blocker.read_text() == "keep"
+
+
+# --- special files: only regular files (or new names) are read or written ---------------
+LOAD_FIFO = """
+import os, sys
+from chainrule.nn import MLP, CheckpointError, load
+try:
+    load(MLP(2, [3, 1], seed=0), sys.argv[1])
+except CheckpointError as e:
+    print(e)
+"""
+
+
+def test_loading_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    # a subprocess, so that a regression (open() blocking) fails instead of hanging the suite
+    run = subprocess.run(
+        [sys.executable, "-c", LOAD_FIFO, str(fifo)], capture_output=True, text=True, timeout=120
+    )
+    assert "not a regular file" in run.stdout, run.stderr
+
+
+@pytest.mark.parametrize("path", ["/dev/zero", "/dev/null", "/dev/urandom", "/"])
+def test_loading_a_device_or_a_folder_is_refused_before_reading(path: str) -> None:
+    _refused(Path(path), "not a regular file")
+
+
+def test_loading_is_bounded_in_size(tmp_path: Path) -> None:
+    good = save(_model(), tmp_path / "m.json")
+    size = good.stat().st_size
+    model = _model()
+    with pytest.raises(CheckpointError, match=f"{size} bytes, more than a checkpoint may have"):
+        load(model, good, max_bytes=size - 1)
+    load(model, good, max_bytes=size)
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:  # sparse: 2 GiB that take no disk
+        f.truncate(2**31)
+    _refused(huge, "more than a checkpoint may have")
+
+
+def test_saving_onto_a_named_pipe_or_through_a_link_to_one_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.json"
+    link.symlink_to(fifo)
+    for target in (fifo, link):
+        with pytest.raises(CheckpointError, match="not a regular file"):
+            save(_model(), target)
+        with pytest.raises(CheckpointError, match="not a regular file"):
+            write_json(target, {"a": 1})
+    assert (
+        fifo.is_fifo()
+        and link.is_symlink()
+        and sorted(os.listdir(tmp_path))
+        == [
+            "link.json",
+            "pipe.json",
+        ]
+    )
+
+
+def test_saving_onto_a_device_is_refused_even_as_root() -> None:
+    from chainrule.nn.checkpoint import check_writable
+
+    # only checked, never written: as root a rename would replace the device
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        check_writable("/dev/null")
+    assert Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize("where", ["/proc/chainrule-test/m.json", "/proc/m.json", "/sys/m.json"])
+def test_saving_where_no_file_can_be_made_is_refused_even_as_root(where: str) -> None:
+    with pytest.raises(CheckpointError, match="cannot write the checkpoint"):
+        save(_model(), where)
+
+
+def test_a_socket_is_refused_both_ways(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "s.json"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(path))
+        _refused(path, "cannot read|not a regular file")
+        with pytest.raises(CheckpointError, match="not a regular file"):
+            save(_model(), path)
+
+
+def test_loading_needs_a_few_times_the_file_size_in_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    model = MLP(2, [120, 120, 1], seed=0)
+    path = save(model, tmp_path / "m.json")
+    tracemalloc.start()
+    try:
+        load(model, path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * path.stat().st_size  # was 45x: read() allocated the size limit
+
+
+def test_a_file_that_grows_while_it_is_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chainrule.nn import checkpoint
+
+    path = save(_model(), tmp_path / "m.json")
+    real_fstat = os.fstat
+
+    def smaller(fd: int) -> os.stat_result:  # stat saw the file before a writer appended
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], st.st_size - 10, *st[7:]))
+
+    monkeypatch.setattr(checkpoint.os, "fstat", smaller)
+    _refused(path, "grew while it was read")
+
+
+def test_a_link_to_a_device_is_refused_like_the_device(tmp_path: Path) -> None:
+    link = tmp_path / "m.json"
+    link.symlink_to("/dev/zero")
+    _refused(link, "not a regular file")
+    with pytest.raises(CheckpointError, match="not a regular file"):
+        save(_model(), link)  # checked on the link's target: /dev/zero stays a device
+    assert link.is_symlink() and Path("/dev/zero").is_char_device()

@@ -27,7 +27,7 @@ def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("fit was called")
 
-    monkeypatch.setattr(chainrule.cli, "fit", fail)
+    monkeypatch.setattr(chainrule.cli.train, "fit", fail)
 
 
 def _one_error_line(err: str) -> str:
@@ -294,7 +294,7 @@ def test_a_failed_write_is_one_error_line(
     def full(path: object, *args: object) -> None:
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(chainrule.cli, "write_json", full)
+    monkeypatch.setattr(chainrule.cli.train, "write_json", full)
     assert main(["train", *FAST, "--out", str(tmp_path)]) == 1
     assert "No space left" in _one_error_line(capsys.readouterr().err)
 
@@ -316,9 +316,9 @@ def test_graph_explains_option_names_bare_functions_and_huge_numbers(
 def test_graph_over_dots_time_limit_is_one_error_line(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chainrule import viz
+    from chainrule.viz import dot
 
-    monkeypatch.setattr(viz.graph, "DOT_TIMEOUT", 1e-6)
+    monkeypatch.setattr(dot, "DOT_TIMEOUT", 1e-6)
     assert main(["graph", "x*2", "--x", "1", "--out", str(tmp_path / "g")]) == 1
     assert "time limit of 1e-06 s" in _one_error_line(capsys.readouterr().err)
     assert list(tmp_path.iterdir()) == []
@@ -328,3 +328,55 @@ def test_graph_out_creates_its_folder_as_train_does(tmp_path: Path) -> None:
     out = tmp_path / "new" / "folder" / "neuron"
     assert main(["graph", "tanh(x*w)", "--x", "2", "--w", "-3", "--out", str(out)]) == 0
     assert (out.parent / "neuron.svg").read_text().startswith("<?xml")
+
+
+def test_train_written_to_a_log_has_a_line_per_epoch_and_no_carriage_return(
+    tmp_path: Path,
+) -> None:
+    words = ["train", "--epochs", "3", "--samples", "40", "--widths", "4", "--optimizer"]
+    words += ["adamw", "--lr", "0.05", "--out", str(tmp_path)]
+    run = subprocess.run(
+        [sys.executable, "-m", "chainrule", *words],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "\r" not in run.stdout + run.stderr
+    assert [line.split()[:2] for line in run.stderr.splitlines()] == [
+        ["epoch", "1/3"],
+        ["epoch", "2/3"],
+        ["epoch", "3/3"],
+    ]
+    assert "validation:  loss" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("/proc/chainrule-out", "cannot write"),  # unwritable even for root
+        ("/sys/chainrule-out", "cannot write"),
+        ("fifo", "not a regular file"),
+    ],
+)
+def test_train_refuses_an_unwritable_out_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture, no_training: None, where: str, words: str
+) -> None:
+    import os
+
+    out = Path(where)
+    if where == "fifo":
+        out = tmp_path
+        os.mkfifo(tmp_path / "model.json")
+    assert main(["train", *FAST, "--out", str(out)]) == 2
+    assert words in _one_error_line(capsys.readouterr().err)
+    assert where != "fifo" or (tmp_path / "model.json").is_fifo()
+
+
+def test_each_subcommand_is_a_module_over_one_expression_parser() -> None:
+    assert set(chainrule.cli.COMMANDS) == {"train", "demo", "graph", "playground"}
+    for name, command in chainrule.cli.COMMANDS.items():
+        assert command.__name__ == f"chainrule.cli.{name}"
+        assert callable(command.add_parser) and callable(command.run)
+    source = (ROOT / "chainrule" / "cli" / "graph.py").read_text()
+    assert "import ast" not in source and "ast.parse" not in source  # viz.expression parses

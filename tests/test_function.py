@@ -6,6 +6,7 @@ import math
 import textwrap
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from chainrule.engine import Context, Function, GradcheckError, Value, gradcheck
@@ -14,6 +15,7 @@ from hypothesis import given
 from chainrule import engine
 from tests.reference import assert_close, leaf
 from tests.strategies import reals
+from tests.strategies import returning as _returning
 
 
 class Swish(Function):
@@ -144,3 +146,51 @@ def test_the_docstring_example_runs_as_written() -> None:
     x, y = namespace["x"], namespace["y"]
     s = 1 / (1 + math.exp(-0.5))
     assert y.op == "Swish" and math.isclose(x.grad, s + 0.5 * s * (1 - s), rel_tol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "bad", ["2.5", True, np.bool_(True), 1 + 2j, {"x": 1}, [1.0], 10**400, object()]
+)
+def test_a_backward_returning_a_non_number_is_a_type_error_naming_the_op(bad: Any) -> None:
+    """PyTorch refuses a string, a bool or a complex gradient; none is silently used as a
+    number, and the message names the op (a huge int cannot be a float either)."""
+    with pytest.raises(TypeError, match=r"Odd\.backward"):
+        _returning(1.0, bad).apply(Value(2.0))
+    with pytest.raises(TypeError, match=r"Odd\.forward"):
+        _returning(bad, 1.0).apply(Value(2.0))
+
+
+@pytest.mark.parametrize("number", [np.float32(1.5), np.int64(3), np.float64(2.0), 7, 2.5])
+def test_numpy_and_int_scalars_from_forward_and_backward_are_numbers(number: Any) -> None:
+    x = Value(2.0)
+    y = _returning(number, number).apply(x)
+    assert type(y.data) is float and y.data == float(number)
+    y.backward()
+    assert type(x.grad) is float and x.grad == float(number)
+    # gradients of gradients read the same numbers (as constants)
+    (g,) = engine.grad(_returning(number, number).apply(x), [x], create_graph=True)
+    assert g.data == float(number)
+
+
+@pytest.mark.parametrize("bad", [True, "3", b"3", None, [1.0], 1 + 0j, {"a": 1}])
+def test_gradient_seeds_of_the_wrong_type_are_refused_as_torch(bad: Any) -> None:
+    x = Value(2.0)
+    y = x * 3.0
+    with pytest.raises(TypeError, match="gradient"):
+        y.backward(gradient=bad)
+    if not isinstance(bad, list) and bad is not None:
+        with pytest.raises(TypeError, match="grad_outputs"):
+            engine.grad(y, [x], grad_outputs=bad)
+    with pytest.raises(TypeError, match="grad_outputs"):
+        engine.grad(y, [x], grad_outputs=[bad])
+    with pytest.raises(TypeError, match="grad_outputs"):
+        engine.grad(y, [x], grad_outputs=[bad], create_graph=True)
+    assert x.grad == 0.0 and y.grad == 0.0  # nothing stored changed
+
+
+def test_numpy_gradient_seeds_are_numbers() -> None:
+    x = Value(2.0)
+    y = x * 3.0
+    y.backward(gradient=np.float32(2.0))
+    assert x.grad == 6.0
+    assert engine.grad(y, [x], grad_outputs=np.int64(2)) == (6.0,)

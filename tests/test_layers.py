@@ -80,9 +80,11 @@ def test_one_sample_gives_a_value_or_a_list_and_batches_give_rows() -> None:
     batch = model([[1.0, 2.0], [0.0, 1.0]])
     assert len(batch) == 2 and all(len(r) == 1 and isinstance(r[0], Value) for r in batch)
     assert batch[0][0].data == single.data
-    assert [r[0].data for r in model(np.array([[1.0, 2.0], [0.0, 1.0]]))] == [
-        r[0].data for r in batch
-    ]
+    # a 2-D array runs once over the batch: one batched Value, one number per sample
+    batched = model(np.array([[1.0, 2.0], [0.0, 1.0]]))
+    assert isinstance(batched, Value) and batched.data.shape == (2,)
+    assert batched.data.tolist() == pytest.approx([r[0].data for r in batch], rel=1e-15)
+    assert len(Layer(2, 3, seed=0)(np.ones((4, 2)))) == 3  # several outputs: a list of them
     wide = Layer(2, 3, seed=0)([1.0, 2.0])  # several outputs: a list of Values
     assert isinstance(wide, list) and len(wide) == 3 and all(isinstance(v, Value) for v in wide)
     n = Neuron(2, "tanh", seed=0)

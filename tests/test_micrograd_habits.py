@@ -59,8 +59,8 @@ def test_the_demo_notebook_loop_reaches_100_percent_on_moons(seed: int) -> None:
     inputs = [list(map(Value, xrow)) for xrow in Xmesh]
     scores = list(map(model, inputs))
     Z = np.array([s.data > 0 for s in scores])
-    batch = model(Xmesh)  # the same points as one batch
-    assert Z.tolist() == [row[0].data > 0 for row in batch]
+    batch = model(Xmesh)  # the same points as one batch: one batched Value
+    assert Z.tolist() == (batch.data > 0).tolist()
 
 
 def test_the_trace_graph_notebook_neuron() -> None:

@@ -101,9 +101,11 @@ def test_numpy_scalar_times_value_is_a_value(scalar: object) -> None:
     assert type(out) is Value and out.data == 1 - float(scalar) * 3.0  # type: ignore[arg-type]
 
 
-def test_numpy_array_times_value_is_a_clear_error() -> None:
-    with pytest.raises(TypeError, match="ndarray"):
-        np.array([1.0, 2.0]) * Value(3.0)
+def test_numpy_array_times_value_is_a_batched_value_never_an_object_array() -> None:
+    y = np.array([1.0, 2.0]) * Value(3.0)
+    assert isinstance(y, Value) and y.data.tolist() == [3.0, 6.0]
+    with pytest.raises(ValueError, match="1-D array"):
+        np.array([[1.0, 2.0]]) * Value(3.0)
 
 
 @pytest.mark.parametrize("a", [-1.5, 0.0, 2.0, math.nan])

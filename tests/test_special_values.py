@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 import pytest
 import torch
-from chainrule.engine import Context, Function, GradcheckError, Value, gradcheck, logsumexp
+from chainrule.engine import GradcheckError, Value, gradcheck, logsumexp
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.ops import ALL, Op, compare_with_torch
 from tests.reference import assert_close, leaf
+from tests.strategies import returning
 
 NAN, INF = math.nan, math.inf
 
@@ -101,18 +104,47 @@ def test_gradcheck_reports_a_nan_numeric_gradient() -> None:
     assert result.analytic == (1.0, 0.0) and math.isnan(result.numeric[1]) and not result.ok
 
 
-class InfiniteSlope(Function):
-    """x, claiming an infinite derivative."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Value) -> Value:
-        return x
-
-    @staticmethod
-    def backward(ctx: Context, grad_output: Value) -> float:
-        return math.inf
+InfiniteSlope = returning(None, math.inf, "InfiniteSlope")  # x, claiming d/dx = inf
 
 
 def test_gradcheck_fails_on_an_infinite_analytic_gradient() -> None:
     with pytest.raises(GradcheckError, match=r"d f/d x1.*InfiniteSlope"):
         gradcheck(lambda x, y: x + InfiniteSlope.apply(y), [0.5, 0.5])
+
+
+@pytest.mark.parametrize("n", [np.int64(2), np.int8(3), np.float32(0.5), np.float64(2.0), 2, 2.0])
+def test_numpy_exponents_are_numbers(n: Any) -> None:
+    x = Value(1.5)
+    y = x**n
+    t = leaf(1.5)
+    ty = t ** float(n)
+    ty.backward()
+    y.backward()
+    assert_close(y.data, ty, f"1.5 ** {n!r}")
+    assert_close(x.grad, t.grad, f"d 1.5**{n!r}")
+
+
+@pytest.mark.parametrize("n", [10**400, -(10**400)])
+def test_an_exponent_too_large_for_a_float_names_pow(n: int) -> None:
+    with pytest.raises(OverflowError, match="pow"):
+        Value(1.5) ** n
+
+
+@pytest.mark.parametrize("n", [True, "2", None, [2], 1j])
+def test_a_non_number_exponent_is_a_type_error(n: Any) -> None:
+    with pytest.raises(TypeError):
+        Value(1.5) ** n
+
+
+@pytest.mark.parametrize("x", [NAN, INF, -INF, -0.0, -0.4, 2.5, -2.5, 1e300])
+def test_round_of_special_values_is_torch_round(x: float) -> None:
+    t = leaf(x)
+    tr = torch.round(t)
+    tr.backward()
+    v = Value(x)
+    r = round(v)
+    r.backward()
+    assert_close(r.data, tr, f"round({x})")
+    assert math.copysign(1.0, r.data) == math.copysign(1.0, tr.item()) or math.isnan(x)
+    assert v.grad == 0.0 == float(t.grad)
+    assert_close(round(v, 2).data, torch.round(t, decimals=2), f"round({x}, 2)")

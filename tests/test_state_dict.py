@@ -189,3 +189,66 @@ def test_batchnorm_resets_as_made() -> None:
     assert bn.state_dict() != made
     bn.reset_parameters()
     assert bn.state_dict() == made
+
+
+# --- a module used twice: its parameters once, as torch's remove_duplicate=True ---------
+def test_a_shared_module_lists_its_parameters_once_as_torch() -> None:
+    import torch
+    from chainrule.nn import SGD, Linear, Sequential
+
+    lin = Linear(2, 2)
+    net = Sequential(lin, lin)
+    assert len(net.parameters()) == 6 and len({id(v) for v in net.parameters()}) == 6
+    assert [n for n, _ in net.named_tensors()] == ["0.weight", "0.bias"]
+    assert [p for p, _ in net.named_modules()] == ["", "0."]
+    SGD(net.parameters(), lr=0.1)  # no "appears more than once"
+    t = torch.nn.Linear(2, 2)
+    tnet = torch.nn.Sequential(t, t)
+    assert [n for n, _ in tnet.named_parameters()] == [n for n, _ in net.named_tensors()]
+    assert (
+        list(tnet.state_dict())
+        == list(net.state_dict())
+        == [
+            "0.weight",
+            "0.bias",
+            "1.weight",
+            "1.bias",
+        ]
+    )  # torch's state dict keeps every path
+    net.load_state_dict(net.state_dict())
+    assert len(list(net.named_parameters(remove_duplicate=False))) == 12
+
+
+def test_a_tensor_shared_by_two_modules_is_listed_once() -> None:
+    from chainrule.nn import Linear, Sequential
+
+    a, b = Linear(2, 2), Linear(2, 2)
+    b.weight = a.weight  # weight tying
+    net = Sequential(a, b)
+    assert [n for n, _ in net.named_tensors()] == ["0.weight", "0.bias", "1.bias"]
+    assert len(net.parameters()) == 8
+
+
+def test_an_assignment_labels_what_it_assigns_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chainrule.nn import module as module_file
+
+    calls: list[str] = []
+    real = module_file._label
+
+    def counting(name: str, tensor: Any) -> None:
+        calls.append(name)
+        real(name, tensor)
+
+    monkeypatch.setattr(module_file, "_label", counting)
+    m = Module()
+    for i in range(20):
+        setattr(m, f"w{i}", Parameter([1.0, 2.0]))
+    assert calls == [f"w{i}" for i in range(20)]  # not 1 + 2 + ... + 20 labellings
+    net = MLP(2, [3, 3, 1], seed=0)
+    calls.clear()
+    net.layers[1].bias = Parameter([0.0] * 3)
+    assert calls == ["layers.1.bias"]  # its full path, without walking the network
+    assert net.layers[1].bias[2].label == "layers.1.bias[2]"
+    assert net.layers[2].weight[0][1].label == "layers.2.weight[0][1]"

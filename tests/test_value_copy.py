@@ -3,16 +3,21 @@ the number conversions `int(v)` and `round(v)` against PyTorch's."""
 
 from __future__ import annotations
 
+import collections
 import copy
+import errno
+import io
 import math
 import pickle
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import torch
-from chainrule.engine import Context, Function, Value, add_all, neuron
-from chainrule.engine.value import _ancestors
+from chainrule.engine import Context, Function, Value, add_all, copying, neuron
+from chainrule.engine.copying import ancestors_of as _ancestors
+from chainrule.engine.copying import marked
 from hypothesis import given
 
 from chainrule import engine
@@ -153,8 +158,6 @@ def test_copying_leaves_no_node_marked() -> None:
     """A node saved inside another's list is marked to be saved plainly; the marks of
     nodes already saved earlier in the same pickle are cleared too, so pickling such a
     node again later is flat (no recursion) as well."""
-    from chainrule.engine.value import _FLAT
-
     x = Value(1.0)
     mid = x
     for _ in range(3000):
@@ -162,5 +165,88 @@ def test_copying_leaves_no_node_marked() -> None:
     top = mid * 2.0
     for how in COPIES.values():
         how([mid, top])  # mid saved first: then top's list holds it already saved
-        assert not _FLAT
+        assert not marked()
         assert how(mid).data == mid.data  # would exceed the recursion limit if marked
+
+
+def _chain(n: int = 3000) -> Value:
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(n):  # deeper than Python's recursion limit allows a naive copy
+        y = y * 1.0001 + x
+    return y
+
+
+class _FullDisk(io.BytesIO):
+    """A file that fails (no space left) after `room` bytes."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+
+    def write(self, data: Any) -> int:
+        if self.tell() + len(data) > self.room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+@pytest.mark.parametrize("room", [0, 100, 70_000])
+def test_a_failed_pickle_leaves_no_marks(room: int) -> None:
+    """A pickle that fails part way (a full disk) leaves nothing behind: the same graph
+    copies and pickles flat afterwards (a leftover mark would make it recurse)."""
+    y = _chain()
+    for protocol in (2, 4, pickle.HIGHEST_PROTOCOL):
+        with pytest.raises(OSError, match="space"):
+            pickle.dump(y, _FullDisk(room), protocol=protocol)
+        assert marked() == 0
+        assert pickle.loads(pickle.dumps(y, protocol=protocol)).data == y.data
+        assert copy.deepcopy(y).data == y.data
+
+
+def test_a_failed_deepcopy_leaves_no_marks() -> None:
+    class Unpicklable(Value):
+        def __deepcopy__(self, memo: Any) -> Any:
+            raise RuntimeError("not today")
+
+    x = Value(2.0)
+    y = Unpicklable(1.0) * x
+    for _ in range(2000):
+        y = y * 1.0001 + x
+    with pytest.raises(RuntimeError, match="not today"):
+        copy.deepcopy(y)
+    assert marked() == 0
+    assert copy.deepcopy(x * 3.0).data == 6.0
+
+
+def test_two_threads_copying_one_graph_each_walk_it_once(monkeypatch: Any) -> None:
+    """Marks are per copy: while one thread is part way through pickling a graph, another
+    deep-copies the same graph, walking its ancestors once (shared marks made each
+    thread re-walk the graph from every node: about 1000x slower)."""
+    y = _chain(2000)
+    walks: collections.Counter[int] = collections.Counter()
+    real = copying.ancestors_of
+
+    def counting(root: Value) -> list[Value]:
+        walks[threading.get_ident()] += 1
+        return real(root)
+
+    monkeypatch.setattr(copying, "ancestors_of", counting)
+    paused, resume = threading.Event(), threading.Event()
+
+    class Slow(io.BytesIO):
+        def write(self, data: Any) -> int:
+            paused.set()
+            resume.wait(10)
+            return super().write(data)
+
+    out = Slow()
+    other = threading.Thread(target=lambda: pickle.dump(y, out, protocol=4))
+    other.start()
+    assert paused.wait(10)
+    try:
+        y2 = copy.deepcopy(y)  # while the other thread holds its marks
+    finally:
+        resume.set()
+        other.join()
+    assert y2.data == y.data and pickle.loads(out.getvalue()).data == y.data
+    assert sorted(walks.values()) == [1, 1]

@@ -13,7 +13,8 @@ from chainrule.nn import MLP, Neuron, make_moons
 from chainrule.viz import ExpressionError, draw_dot, parse, render
 from chainrule.viz.architecture import draw_mlp
 from chainrule.viz.graph import INSTALL_HINT, Collapse
-from chainrule.viz.plots import activation_histograms, decision_boundary, relu_pieces
+from chainrule.viz.palette import COLOURS
+from chainrule.viz.plots import decision_boundary
 from chainrule.viz.stepper import frames, save_frames, stepper_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,7 +141,7 @@ def test_html_stepper_next_button_moves_the_highlight(tmp_path: Path) -> None:
 
 
 def test_plots_are_written(tmp_path: Path) -> None:
-    from chainrule.nn import SGD, fit, regression_1d
+    from chainrule.nn import SGD, fit
     from chainrule.viz.plots import history, update_ratios
 
     x, y = make_moons(40, seed=0)
@@ -150,23 +151,31 @@ def test_plots_are_written(tmp_path: Path) -> None:
         ("boundary.png", lambda p: decision_boundary(model, x, y, p)),
         ("history.png", lambda p: history(hist, p)),
         ("ratios.png", lambda p: update_ratios(hist, p)),
-        ("hist.png", lambda p: activation_histograms(MLP(2, [8, 8, 1], init="he", seed=0), x, p)),
     ]:
         draw(tmp_path / name)
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG" and (
             tmp_path / name
         ).stat().st_size > 5000
-    xr, yr = regression_1d(20, seed=0)
-    relu_pieces(MLP(1, [5, 1], seed=0), data=(xr, yr), path=tmp_path / "pieces.png")
-    assert (tmp_path / "pieces.png").stat().st_size > 5000
-    with pytest.raises(ValueError, match="1 → n"):
-        relu_pieces(MLP(2, [5, 1], seed=0))
 
 
-def test_architecture_drawing_shows_every_weight() -> None:
+def test_architecture_drawing_shows_every_weight_by_sign_and_size() -> None:
     model = MLP(2, [3, 1], seed=0)
+    model.layers[0].weight[1][0].data = -2.0  # the largest weight, negative
+    model.layers[0].weight[2][1].data = 0.0  # a zero weight: the thinnest, positive
     src = draw_mlp(model).source
-    assert (src.count("->") == 2 * 3 + 3 * 1 and "#dc2626" in src) or "#2563eb" in src
+    edges = re.findall(r"l(\d)u(\d) -> l(\d)u(\d) \[.*color=\"(#\w+)\".*penwidth=([\d.]+)", src)
+    assert len(edges) == 2 * 3 + 3 * 1  # one edge per weight
+    widths = {}
+    for k, i, _, j, colour, width in edges:
+        w = model.layers[int(k)].weight[int(j)][int(i)].data
+        assert colour == COLOURS["positive" if w >= 0 else "negative"], (k, i, j, w)
+        widths[(int(k), int(i), int(j))] = (abs(w), float(width))
+    by_size = sorted(widths.values())
+    assert [w for _, w in by_size] == sorted(w for _, w in by_size)  # wider means larger |w|
+    assert widths[(0, 0, 1)][1] == max(w for _, w in by_size)
+    assert widths[(0, 1, 2)][1] == min(w for _, w in by_size)
+    with pytest.raises(ValueError, match="max_units=2"):
+        draw_mlp(model, max_units=2)
 
 
 @pytest.mark.parametrize(
@@ -290,8 +299,7 @@ def test_a_value_shows_as_its_graph_in_jupyter() -> None:
 
 def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
     import matplotlib
-    from chainrule.nn import regression_1d
-    from chainrule.viz.plots import curves, functions_1d, setup_notebook, weight_histograms
+    from chainrule.viz.plots import curves, setup_notebook
 
     with matplotlib.rc_context():
         setup_notebook(dpi=50)
@@ -304,20 +312,13 @@ def test_the_notebooks_plot_helpers_write_images(tmp_path: Path) -> None:
         logy=True,
         path=tmp_path / "c.png",
     )
-    x, y = regression_1d(10, seed=0)
-    functions_1d(
-        {"one": MLP(1, [3, 1], seed=0), "two": MLP(1, [3, 1], seed=1)},
-        data=(x, y),
-        path=tmp_path / "f.png",
-    )
-    weight_histograms({"m": MLP(2, [4, 1], seed=0)}, path=tmp_path / "w.png")
-    for name in ("c.png", "f.png", "w.png"):
-        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_numpy_forward_equals_the_value_forward_and_the_boundary_is_fine(tmp_path: Path) -> None:
     from chainrule.nn import SGD, fit
-    from chainrule.viz.plots import numpy_forward, value_forward
+    from chainrule.nn.inference import numpy_forward
+    from chainrule.viz.plots import value_forward
 
     x, y = make_moons(40, seed=0)
     models = [
@@ -352,9 +353,6 @@ def test_compared_panels_share_axes_and_a_flat_lr_has_no_panel() -> None:
     from chainrule.viz.plots import history, update_ratios
 
     x, y = make_moons(30, seed=0)
-    fig = activation_histograms(MLP(2, [8, 8, 8, 1], init="he", seed=0), x)
-    axes = fig.axes
-    assert len(axes) == 3 and all(a.get_shared_x_axes().joined(axes[0], a) for a in axes)
     model = MLP(2, [8, 1], batchnorm=True, seed=0)
     opt = SGD(model.parameters(), lr=0.1)
     flat = fit(model, x, y, opt, epochs=2, progress=False)

@@ -1,11 +1,12 @@
 """An MLP's architecture as a graph: units as nodes, weights as edges whose width shows
-|w| and whose colour shows the sign (blue positive, red negative)."""
+|w| and whose colour shows the sign (the palette's positive blue, negative red)."""
 
 from __future__ import annotations
 
 import graphviz
 from chainrule.nn.layers import Layer
 from chainrule.nn.module import Module
+from chainrule.viz.palette import COLOURS
 
 
 def draw_mlp(model: Module, max_units: int = 64) -> graphviz.Digraph:
@@ -30,7 +31,7 @@ def draw_mlp(model: Module, max_units: int = 64) -> graphviz.Digraph:
     for k, m in enumerate(layers):
         for j, row in enumerate(m.weight):
             for i, w in enumerate(row):
-                colour = "#2563eb" if w.data >= 0 else "#dc2626"
+                colour = COLOURS["positive" if w.data >= 0 else "negative"]
                 dot.edge(
                     f"l{k}u{i}",
                     f"l{k + 1}u{j}",

@@ -18,6 +18,7 @@ INSTALL_HINT = (
     "(Debian/Ubuntu), `brew install graphviz` (macOS) or `conda install graphviz`. "
     "The DOT source is still available as `.source`."
 )
+"""The message of `DotMissingError`: how to install graphviz's `dot`."""
 FONT = "Helvetica"
 
 
@@ -39,6 +40,8 @@ DOT_TIMEOUT = 120.0
 
 
 def has_dot() -> bool:
+    """Whether graphviz's `dot` program is on the PATH (drawing and rendering need it;
+    `draw_dot` alone only builds the graph's description)."""
     return shutil.which("dot") is not None
 
 

@@ -105,6 +105,31 @@ def _children(
     )
 
 
+def _tree(text: str) -> ast.Expression:
+    """The syntax tree of `text`, or ExpressionError (too long, malformed, too deep)."""
+    if len(text) > MAX_CHARS:
+        raise ExpressionError(
+            f"the expression has {len(text):,} characters, more than {MAX_CHARS:,}"
+        )
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as e:
+        raise ExpressionError(f"malformed expression {text[:60]!r}: {e.msg}") from None
+    except (MemoryError, RecursionError):  # how CPython's parser reports deep nesting
+        raise ExpressionError(
+            "the expression is nested too deeply for Python's parser "
+            "(about a thousand levels of parentheses or signs)"
+        ) from None
+
+
+def names(text: str) -> set[str]:
+    """The names `text` uses as variables (a called function's name is not one), to tell
+    a command line's variables from its mistyped options; ExpressionError as `parse`."""
+    nodes = list(ast.walk(_tree(text)))  # ast.walk keeps a queue: no recursion
+    called = {n.func.id for n in nodes if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    return {n.id for n in nodes if isinstance(n, ast.Name)} - called
+
+
 def parse(
     text: str,
     variables: dict[str, float],
@@ -114,34 +139,22 @@ def parse(
     """Build the graph of `text` with each name a labelled leaf `Value` (see the module
     docstring for what is allowed and the limits). `options` are names a variable cannot
     have (the command line's own options, e.g. `out`): using one says to rename it."""
-    if len(text) > MAX_CHARS:
-        raise ExpressionError(
-            f"the expression has {len(text):,} characters, more than {MAX_CHARS:,}"
-        )
-    try:
-        tree = ast.parse(text, mode="eval")
-    except SyntaxError as e:
-        raise ExpressionError(f"malformed expression {text[:60]!r}: {e.msg}") from None
-    except (MemoryError, RecursionError):  # how CPython's parser reports deep nesting
-        raise ExpressionError(
-            "the expression is nested too deeply for Python's parser "
-            "(about a thousand levels of parentheses or signs)"
-        ) from None
+    tree = _tree(text)
     leaves = {k: Value(v, label=k) for k, v in variables.items()}
     # Check every node and count the graph's nodes before building anything
     # (an explicit stack: no recursion).
-    count, names = 0, set()
+    count, used = 0, set()
     todo: list[ast.AST] = [tree.body]
     while todo:
         node = todo.pop()
         todo.extend(_children(text, node, leaves, options))
         if isinstance(node, ast.Name):
-            names.add(node.id)
+            used.add(node.id)
         elif not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd)):
             count += 1
-    if count + len(names) > max_nodes:
+    if count + len(used) > max_nodes:
         raise ExpressionError(
-            f"the expression makes {count + len(names):,} nodes, more than max_nodes="
+            f"the expression makes {count + len(used):,} nodes, more than max_nodes="
             f"{max_nodes} (the drawing's limit): draw a smaller expression"
         )
     # Post-order with an explicit stack: a node is built once its operands are.

@@ -178,9 +178,9 @@ def param_table(tr: Trace, edges: list[int], style: Style) -> str:
     rows = ["".join(f"<TD><B>{h}</B></TD>" for h in head)]
     for j in edges:
         e = tr.edges[j]
-        p = tr.nodes[e.parent]
         cells = [tr.names[e.parent], number(tr.data[e.parent], fmt)]
-        cells += [number(p.grad, fmt)] * show_grad + [number(e.local, fmt)] * show_local
+        cells += [number(_grad(tr, e.parent), fmt)] * show_grad
+        cells += [number(e.local, fmt)] * show_local
         rows.append(  # names to the left, numbers to the right: columns line up
             "".join(
                 f'<TD ALIGN="{"LEFT" if i == 0 else "RIGHT"}">{escape_text(c)}</TD>'
@@ -280,7 +280,7 @@ class _Drawing:
             elif i not in self.grouped:  # else drawn in its op's parameter table
                 self.value(i)
         if style.legend:
-            add_legend(self.dot)
+            add_legend(self.dot, stats="batch statistic" in tr.kinds)
         return self.dot
 
     def title(self, text: str) -> None:
@@ -425,20 +425,22 @@ def draw_dot(
     return draw_trace(trace(root, params, max_nodes, sample), style)
 
 
-def legend_label(stepper: bool = False) -> str:
-    """The key of the node colours as an HTML-like label: one coloured cell per kind."""
-    keys = ["input", "parameter", "computed"] + (["current", "done"] if stepper else [])
+def legend_label(stepper: bool = False, stats: bool = False) -> str:
+    """The key of the node colours as an HTML-like label: one coloured cell per kind
+    (`stats`: batch statistics too)."""
+    keys = ["input", "parameter", "computed"] + ["batch statistic"] * stats
+    keys += ["current", "done"] if stepper else []
     cells = "".join(f'<TD BORDER="1" BGCOLOR="{COLOURS[k]}">{WORDS.get(k, k)}</TD>' for k in keys)
     cells += '<TD><FONT POINT-SIZE="9" COLOR="#4b5563">0.5</FONT> constant</TD>'
     return f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{cells}</TR></TABLE>>'
 
 
-def add_legend(dot: graphviz.Digraph, stepper: bool = False) -> None:
+def add_legend(dot: graphviz.Digraph, stepper: bool = False, stats: bool = False) -> None:
     """A key of the node colours, as one small node in the last rank (below a
     top-to-bottom drawing, right of a left-to-right one), so it adds no width."""
     with dot.subgraph(name="legend_rank") as c:
         c.attr(rank="sink")
-        c.node("legend", legend_label(stepper), shape="plaintext", fontsize="10")
+        c.node("legend", legend_label(stepper, stats), shape="plaintext", fontsize="10")
 
 
 def _repr_svg_(v: Value) -> Any:

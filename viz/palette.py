@@ -27,8 +27,11 @@ COLOURS: dict[str, str] = {
     "current": "#fde68a",
     "done": "#dcfce7",
     "edge": "#d97706",
+    "positive": "#2563eb",
+    "negative": "#dc2626",
 }
-"""Fill colour of each kind of node and stepper state (the edge colour of a step)."""
+"""Fill colour of each kind of node and stepper state (the edge colour of a step), and
+the colours of a weight's sign in a network's drawing (positive, negative)."""
 
 WORDS: dict[str, str] = {
     "current": "current node",

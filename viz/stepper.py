@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
-from chainrule.engine import Step, Value
+from chainrule.engine import Value
 from chainrule.viz.dot import (
     FONT,
     INSTALL_HINT,
@@ -44,7 +44,7 @@ from chainrule.viz.dot import (
 )
 from chainrule.viz.graph import Marks, Style, draw_trace, value_fields
 from chainrule.viz.palette import COLOURS, WORDS, css_variables
-from chainrule.viz.trace import MAX_NODES, Trace, restoring, trace
+from chainrule.viz.trace import MAX_NODES, Trace, TraceStep, restoring, trace
 
 __all__ = ["frames", "save_frames", "stepper_data", "stepper_html", "trace"]
 
@@ -77,7 +77,7 @@ def frames(
     params: Any = (),
     sample: int | None = None,
     **draw_kwargs: Any,
-) -> list[tuple[Step | None, graphviz.Digraph]]:
+) -> list[tuple[TraceStep | None, graphviz.Digraph]]:
     """The backward pass on `root` as drawings: (None, start) and then (step, drawing)
     for each chain-rule step (a `chainrule.viz.trace.TraceStep`). Starts from zeroed
     gradients (see the module docstring); on success leaves exactly the grads one
@@ -90,7 +90,7 @@ def frames(
     tr = _walked(root, params, max_nodes, sample)
     grads = {i: 1.0 if i == tr.root_index else 0.0 for i in range(len(tr.nodes))}
     marks = Marks()
-    out: list[tuple[Any, graphviz.Digraph]] = []
+    out: list[tuple[TraceStep | None, graphviz.Digraph]] = []
     for k in range(len(tr.steps) + 1):
         step = tr.steps[k - 1] if k else None
         if step is not None:
@@ -166,6 +166,7 @@ def stepper_data(tr: Trace, style: Style | None = None) -> tuple[dict[str, Any],
         "start": tr.start_caption(),
         "steps": steps,
         "palette": COLOURS,
+        "stats": "batch statistic" in tr.kinds,
     }
     return data, widest
 
@@ -180,11 +181,12 @@ def _script_json(obj: object) -> str:
     )
 
 
-def _legend_html() -> str:
+def _legend_html(stats: bool = False) -> str:
+    """The page's key of the colours (`stats`: batch statistics too)."""
     keys = [("current", ""), ("done", ""), ("computed", "not yet processed")]
-    keys += [("input", ""), ("parameter", "")]
+    keys += [("input", ""), ("parameter", "")] + [("batch statistic", "")] * stats
     spans = [
-        f'<span class="key" style="background:var(--cr-{k})">'
+        f'<span class="key" style="background:var(--cr-{k.replace(" ", "-")})">'
         f"{html.escape(text or WORDS.get(k, k))}</span>"
         for k, text in keys
     ]
@@ -202,11 +204,11 @@ def page(title: str, svg: str, data: dict[str, Any]) -> str:
     """The stepper's page as one self-contained HTML text (no network needed)."""
     fills = {
         "palette": css_variables(),
-        "css": static_text("stepper.css"),
-        "legend": _legend_html(),
+        "css": static_text("stepper.css") + static_text("page.css"),
+        "legend": _legend_html(data["stats"]),
         "title": html.escape(title),
         "data": _script_json(data),
-        "js": static_text("stepper.js"),
+        "js": static_text("stepper.js") + static_text("page.js"),
         "svg": svg,
     }
     # one pass over the template: a title or label holding `{{svg}}` stays text

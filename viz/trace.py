@@ -42,8 +42,9 @@ def _is_batch(x: Any) -> bool:
 
 
 def _num(x: float) -> str:
-    """A short number for captions: 4 significant digits, `-3.0` rather than `-3`."""
-    s = f"{x:.4g}"
+    """A short number for captions: 4 significant digits, `-3.0` rather than `-3`, and
+    zero as `0.0` whatever its sign (an inactive unit's -0.0 says nothing to a student)."""
+    s = f"{x + 0.0:.4g}"
     if s.lstrip("-").isdigit():
         s += ".0"
     return s
@@ -106,7 +107,9 @@ class Trace:
     index: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._grads: tuple[int, list[float]] | None = None  # (steps walked, grads)
         self.index = {id(v): k for k, v in enumerate(self.nodes)}
+        self.computed = self.kinds.count("computed")  # the number of steps a walk makes
         self.into: list[list[int]] = [[] for _ in self.nodes]  # node -> its incoming edges
         for j, e in enumerate(self.edges):
             self.into[e.child].append(j)
@@ -141,7 +144,7 @@ class Trace:
         """The lecture's words for one step: a header, then one line per edge the
         gradient flows along (constants left out)."""
         v, r = self.names[node], self.root_name
-        total = sum(1 for k in self.kinds if k == "computed")
+        total = self.computed
         head = f"step {len(self.steps) + 1}/{total}: {v} passes on d{r}/d{v} = {_num(upstream)}"
         lines = [head]
         for a in adds:
@@ -201,11 +204,14 @@ class Trace:
 
     def grads(self) -> list[float]:
         """Each node's gradient after the walk (d root/d node); the root's is 1."""
+        if self._grads is not None and self._grads[0] == len(self.steps):
+            return self._grads[1]
         out = [0.0] * len(self.nodes)
         out[-1] = 1.0
         for s in self.steps:
             for a in s.adds:
                 out[a.parent] = a.after
+        self._grads = (len(self.steps), out)
         return out
 
 
@@ -272,8 +278,9 @@ def trace(
     one sample of a batched graph (required when `root` is batched)."""
     stats: set[int] = set()
     batch = None
-    if sample is not None or _is_batch(root.data) or _reduces_batch(root):
+    if sample is not None or _batched(root):
         root, stats, batch = sample_graph(root, sample)
+        sample = cast(int, sample) % batch  # sample -1: the last one
     nodes = _sample_order(root, stats) if batch is not None else order(root)[::-1]
     if len(nodes) > max_nodes:
         raise _too_many(len(nodes), max_nodes)
@@ -294,23 +301,55 @@ def trace(
 # --- one sample of a batched graph ---------------------------------------------------
 
 
-def _reduces_batch(v: Value) -> bool:
-    """A scalar node computed from batched parents: a sum or mean over the batch."""
-    return not v.is_leaf and not _is_batch(v.data) and any(_is_batch(p.data) for p in v.parents)
+def _batched(root: Value) -> bool:
+    """Whether any node of the graph holds a batch (an array) rather than a number."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        if _is_batch(v.data):
+            return True
+        seen.add(id(v))
+        stack.extend(p for p in v.parents if id(p) not in seen)
+    return False
+
+
+class _BatchDependence:
+    """Whether a node's value depends on the batch (a batched node at or above it)."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, bool] = {}
+
+    def __call__(self, root: Value) -> bool:
+        stack: list[tuple[Value, bool]] = [(root, False)]
+        while stack:  # post-order, so a chain of a million nodes needs no recursion
+            v, ready = stack.pop()
+            if id(v) in self.known:
+                continue
+            if _is_batch(v.data) or v.is_leaf:
+                self.known[id(v)] = _is_batch(v.data)
+            elif ready:
+                self.known[id(v)] = any(self.known[id(p)] for p in v.parents)
+            else:
+                stack.append((v, True))
+                stack.extend((p, False) for p in v.parents if id(p) not in self.known)
+        return self.known[id(root)]
 
 
 def sample_graph(root: Value, sample: int | None) -> tuple[Value, set[int], int]:
     """(the sample's root, the batch statistics' ids, the batch size) of a batched graph.
 
-    The sample's root is the batched operand of the reductions at the top of the graph
-    (`(...).mean() + reg`: the per-sample loss term); scalar nodes computed from the
-    batch further down (batch norm's statistics) are the batch statistics."""
+    The sample's root is the first batched node below the scalar top of the graph
+    (`(...).mean() + reg`: the per-sample loss term). Below it, a scalar node computed
+    from the batch (batch norm's mean and standard deviation) is a batch statistic: a
+    leaf of the sample's graph; scalars computed from parameters alone stay as they are."""
     if sample is None:
         raise ValueError("this graph is batched: pass sample=k to show sample k's graph")
+    depends = _BatchDependence()
     v = root
     while not _is_batch(v.data):
-        batched = [p for p in v.parents if _is_batch(p.data) or _reduces_batch(p)]
-        if v.is_leaf or not batched:
+        batched = [p for p in v.parents if depends(p)]
+        if not batched:
             raise ValueError("sample= needs a graph computed over a batch")
         v = batched[0]
     n = len(cast(Any, v.data))  # a batched node: one entry per sample
@@ -324,7 +363,7 @@ def sample_graph(root: Value, sample: int | None) -> tuple[Value, set[int], int]
         if id(u) in seen:
             continue
         seen.add(id(u))
-        if _reduces_batch(u):
+        if not _is_batch(u.data) and depends(u):
             stats.add(id(u))
             continue
         stack.extend(u.parents)
@@ -332,19 +371,32 @@ def sample_graph(root: Value, sample: int | None) -> tuple[Value, set[int], int]
 
 
 def _sample_order(root: Value, stats: set[int]) -> list[Value]:
-    """The sample's nodes, parents first; a batch statistic is a leaf here."""
-    out: list[Value] = []
+    """The sample's nodes in the order `engine.backprop.order` gives a per-sample graph,
+    reversed (parents first, the root last), with each batch statistic as a leaf: the
+    same numbering, so the same drawing."""
+
+    def interior(v: Value) -> bool:
+        return not v.is_leaf and id(v) not in stats
+
+    topo: list[Value] = []
+    visited: set[int] = set()
+    stack: list[Value | None] = [root] if interior(root) else []
+    while stack:  # engine.backprop.interior_order's depth-first post-order
+        v = stack.pop()
+        if v is None:
+            topo.append(cast(Value, stack.pop()))
+            continue
+        if id(v) in visited:
+            continue
+        visited.add(id(v))
+        stack += [v, None]
+        stack += [p for p in v.parents if interior(p) and id(p) not in visited]
+    topo.reverse()
     seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        v, expanded = stack.pop()
-        if expanded:
-            out.append(v)
-            continue
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        stack.append((v, True))
-        if id(v) not in stats:
-            stack.extend((p, False) for p in reversed(v.parents))
-    return out
+    leaves = [
+        p
+        for v in topo
+        for p in v.parents
+        if not interior(p) and not (id(p) in seen or seen.add(id(p)))  # type: ignore[func-returns-value]
+    ]
+    return (topo + leaves)[::-1] if topo else [root]

@@ -86,15 +86,11 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """AdamW, as torch.optim.AdamW: `Adam(..., decoupled_weight_decay=True)` with torch's
-    default weight_decay of 0.01. Each step: w ← (1 - lr·λ)·w, then Adam's step with the
-    plain gradient (see `Adam`)."""
+    default weight_decay of 0.01 (given by keyword). Each step: w ← (1 - lr·λ)·w, then
+    Adam's step with the plain gradient (see `Adam`)."""
 
     def __init__(
-        self,
-        params: ParamsArg,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
+        self, params: ParamsArg, *args: Any, weight_decay: float = 1e-2, **kwargs: Any
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, decoupled_weight_decay=True)
+        options = {**kwargs, "weight_decay": weight_decay, "decoupled_weight_decay": True}
+        super().__init__(params, *args, **options)

@@ -2,10 +2,9 @@
 graphs, which would cost a node per multiply: a 60 x 60 grid through 2-16-16-1 is 1.1
 million multiplies, ~1 ms in numpy).
 
-`forward` repeats the network's inference-mode arithmetic layer by layer:
-Layer z = a Wᵀ + b, then its activation; BatchNorm1d (running statistics)
-(z - μ)/√(σ² + ε)·γ + β; Dropout the identity (inverted) or ×(1-p) (lecture form). The
-tests check it against the model's own `Value` forward.
+`forward` is `chainrule.nn.inference.numpy_forward`, the library's one numpy forward
+(Layer, BatchNorm1d with running statistics, Dropout, activations); the tests check it
+against the model's own `Value` forward.
 """
 
 from __future__ import annotations
@@ -13,55 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from chainrule.nn import Activation, BatchNorm1d, Dropout, Layer, Module
+from chainrule.nn import Layer, Module
+from chainrule.nn.inference import floats, numpy_forward
 
 GRID = 60  # cells per side of the decision-boundary picture
 
 
-def _act(z: np.ndarray, name: str) -> np.ndarray:
-    if name == "relu":
-        return np.maximum(z, 0.0)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1/(1+e^-z) without overflow warnings
-    return z
-
-
-def _floats(t: Any) -> np.ndarray:
-    return np.array(
-        [[v.data for v in row] for row in t] if isinstance(t[0], list) else [v.data for v in t]
-    )
-
-
 def forward(model: Module, x: np.ndarray) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
-    """(outputs, hidden activations by layer) of `model` (an nn.MLP) in inference mode."""
-    a = np.asarray(x, dtype=float)
+    """(outputs, hidden activations by layer) of `model` (an nn.MLP) in inference mode:
+    `chainrule.nn.inference.numpy_forward`, the one numpy forward."""
     hidden: list[tuple[str, np.ndarray]] = []
-    layers: list[Module] = model.layers  # type: ignore[attr-defined]
-    n_linear = 0
-    for m in layers:
-        if isinstance(m, Layer):
-            n_linear += 1
-            a = a @ _floats(m.weight).T
-            if m.bias is not None:
-                a = a + _floats(m.bias)
-            a = _act(a, m.activation)
-            if m.activation != "identity" and m is not layers[-1]:
-                hidden.append((f"hidden {n_linear}", a))
-        elif isinstance(m, BatchNorm1d):
-            a = (a - np.array(m.running_mean)) / np.sqrt(np.array(m.running_var) + m.eps)
-            if m.weight is not None and m.bias is not None:
-                a = a * _floats(m.weight) + _floats(m.bias)
-        elif isinstance(m, Activation):
-            a = _act(a, m.name)
-            hidden.append((f"hidden {n_linear}", a))
-        elif isinstance(m, Dropout):
-            if not m.inverted:
-                a = a * (1.0 - m.p)
-        else:
-            raise TypeError(f"the playground cannot draw a {type(m).__name__}")
-    return a, hidden
+    try:
+        out = numpy_forward(model, x, hidden)
+    except NotImplementedError as e:
+        raise TypeError(f"the playground cannot draw this model: {e}") from None
+    return out, hidden
 
 
 def probabilities(out: np.ndarray, loss: str) -> np.ndarray:
@@ -130,7 +95,7 @@ def network(model: Module) -> dict[str, Any]:
     layers = [m for m in model.layers if isinstance(m, Layer)]  # type: ignore[attr-defined]
     return {
         "sizes": [layers[0].nin] + [m.nout for m in layers],
-        "weights": [np.round(_floats(m.weight), 4).tolist() for m in layers],
+        "weights": [np.round(floats(m.weight), 4).tolist() for m in layers],
     }
 
 

@@ -40,7 +40,7 @@ function columns(g) {
   const parents = Array.from({ length: n }, () => []);
   const children = Array.from({ length: n }, () => []);
   for (const [p, c] of g.edges) { parents[c].push(p); children[p].push(c); }
-  for (let v = n - 1; v >= 0; v--) { // ids are in backward order: parents have larger ids
+  for (let v = 0; v < n; v++) { // ids in the trace's order: parents first, the root last
     if (g.nodes[v].kind === "computed") col[v] = 1 + Math.max(0, ...parents[v].map((p) => (g.nodes[p].kind === "computed" ? col[p] : 0)));
   }
   for (let v = 0; v < n; v++) {

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 3. ReLU networks are piecewise linear
+# # 5. ReLU networks are piecewise linear
 #
 # Hidden unit $j$ of a one-input network computes the pre-activation $z_j = w_j x + b_j$ and
 # the post-activation $v_j = \mathrm{relu}(z_j)$; the output adds them up with outgoing weights
@@ -42,8 +42,9 @@ if importlib.util.find_spec("chainrule") is None:
 import matplotlib.pyplot as plt
 import numpy as np
 from chainrule.nn import MLP, Adam, fit, linear_pieces, regression_1d, tent_network
-from chainrule.viz.plots import setup_notebook
+from chainrule.viz.plots import numpy_forward, setup_notebook
 
+from chainrule.course import show_solution  # noqa: F401  (stuck? see the exercises)
 from chainrule.course.checks import check, outputs_1d
 
 setup_notebook(dpi=110)
@@ -67,6 +68,8 @@ def plot_1d(models, xlim, title):
     for name, m in models.items():
         ax.plot(grid, outputs_1d(m, grid), label=name)
     ax.set_title(title)
+    ax.set_xlabel("input x")
+    ax.set_ylabel("output f(x)")
     ax.legend(fontsize=8)
     plt.show()
 
@@ -102,6 +105,8 @@ for k in -b / w:
 ax.plot(grid, f_net, color="k", lw=2, label="f(x)")
 ax.scatter(np.asarray(x)[:, 0], y, s=10, color="tab:red", label="data", zorder=3)
 ax.set_xlim(-2.2, 2.2)
+ax.set_xlabel("input x")
+ax.set_ylabel("output f(x)")
 ax.set_title("12 units: each piece u_j·relu(w_j x + b_j) (thin), their sum f (black)")
 ax.legend(fontsize=8)
 plt.show()
@@ -116,7 +121,7 @@ plt.show()
 # $c = f(t_0)$. For a twice-differentiable $f$ the uniform error
 # $\max_x |f(x) - g(x)| \le \frac{h^2}{8}\max|f''|$ with $h = (b-a)/n$: it falls like $1/n^2$
 # and gets as small as we like with enough units. (The same works for any continuous $f$, and
-# in a hypercube with more inputs, only with many more units.)
+# in a hypercube with more inputs, only with many more units: the 2-D case is drawn below.)
 
 
 # %%
@@ -135,11 +140,14 @@ def interpolant(n, lo=-2.0, hi=2.0):
 grid = np.linspace(-2, 2, 1001)
 units = [2, 4, 8, 16, 32, 64, 128]
 errors = [float(np.max(np.abs(outputs_1d(interpolant(n), grid) - f(grid)))) for n in units]
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
 axes[0].plot(grid, f(grid), color="k", lw=2, label="f")
 for n in (3, 6, 12):
     axes[0].plot(grid, outputs_1d(interpolant(n), grid), label=f"{n} ReLU units")
 axes[0].set_title("a sum of ReLU units approximating f")
+axes[0].set_xlabel("input x")
+axes[0].set_ylabel("output")
+axes[1].set_ylabel("max |f - g| on [-2, 2]")
 axes[0].legend(fontsize=8)
 axes[1].loglog(units, errors, "o-", label="max |f - g| (measured)")
 bound = [(4 / n) ** 2 / 8 * 4.6 for n in units]  # h²/8 · max|f''|, |f''| ≤ 4 + 0.6
@@ -151,6 +159,88 @@ plt.tight_layout()
 plt.show()
 for n, e in zip(units, errors):
     print(f"{n:4d} units: max error {e:.2e}")
+
+# %% [markdown]
+# ## Two inputs: the square
+#
+# With two inputs, unit $j$ is $\mathrm{relu}(w_{j1}x_1 + w_{j2}x_2 + b_j)$: it is 0 on one
+# side of the **line** $w_j \cdot x + b_j = 0$ and a tilted plane on the other. The lines of
+# all units cut the square into polygons, and on each polygon the network is one plane:
+# $f$ is piecewise linear again, with polygons instead of intervals. To approximate a
+# function on the square $[0, 1]^2$ we take $n$ units with random lines through the square
+# and choose the outgoing weights $u$ by least squares (the hidden layer fixed, only the
+# last layer fitted: enough to show what one hidden layer can represent). The network is an
+# ordinary `MLP(2, [n, 1])` with these weights.
+
+
+# %%
+def target(p):
+    return np.sin(3 * p[:, 0]) * np.cos(2 * p[:, 1]) + 0.5 * p[:, 0] * p[:, 1]
+
+
+side = np.linspace(0, 1, 61)
+square = np.array([(a, b) for b in side for a in side])  # a 61 × 61 grid
+
+
+def fit_square(n, seed=0):
+    """An MLP(2, [n, 1]) with random unit lines through the square, u fitted to `target`."""
+    rng = np.random.default_rng(seed)
+    angle, through = rng.uniform(0, 2 * np.pi, n), rng.uniform(0, 1, (n, 2))
+    w = np.stack([np.cos(angle), np.sin(angle)], 1) * rng.uniform(1, 4, (n, 1))
+    b = -np.sum(w * through, 1)  # each unit's line passes through a point of the square
+    features = np.maximum(square @ w.T + b, 0.0)
+    design = np.hstack([features, np.ones((len(square), 1))])
+    coef = np.linalg.lstsq(design, target(square), rcond=None)[0]
+    m = MLP(2, [n, 1], seed=0)
+    hidden, out = m.linear_layers
+    for j in range(n):
+        hidden.weight[j][0].data, hidden.weight[j][1].data = w[j]
+        hidden.bias[j].data = b[j]
+        out.weight[0][j].data = coef[j]
+    out.bias[0].data = coef[-1]
+    return m, w, b
+
+
+sizes = [4, 16, 64, 256]
+errors_2d = []
+for n in sizes:
+    m, _, _ = fit_square(n)
+    errors_2d.append(np.max(np.abs(numpy_forward(m, square)[:, 0] - target(square))))
+m16, w16, b16 = fit_square(16)
+fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.0), layout="constrained")
+extent = (0, 1, 0, 1)
+for ax, values, title in (
+    (axes[0], target(square), "target f(x₁, x₂)"),
+    (axes[1], numpy_forward(m16, square)[:, 0], "16 ReLU units and their lines"),
+):
+    im = ax.imshow(values.reshape(61, 61), origin="lower", extent=extent, cmap="viridis",
+                   vmin=-1.2, vmax=1.2)  # fmt: skip
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("input x₁")
+axes[0].set_ylabel("input x₂")
+axes[1].set_yticklabels([])
+for wj, bj in zip(w16, b16):  # the line w·x + b = 0 of each unit
+    t = np.linspace(-2, 3, 2)
+    d = np.array([-wj[1], wj[0]]) / np.linalg.norm(wj)
+    p0 = -bj * wj / (wj @ wj)
+    axes[1].plot(p0[0] + t * d[0], p0[1] + t * d[1], color="white", lw=0.6)
+axes[1].set_xlim(0, 1)
+axes[1].set_ylim(0, 1)
+fig.colorbar(im, ax=axes[:2], shrink=0.85, label="output", pad=0.02)
+axes[2].loglog(sizes, errors_2d, "o-")
+axes[2].set_xlabel("hidden units n")
+axes[2].set_ylabel("max error on the square")
+axes[2].set_title("the error falls with n", fontsize=9)
+plt.show()
+for n, e in zip(sizes, errors_2d):
+    print(f"{n:4d} units: max error on the 61 × 61 grid {e:.3f}")
+
+# %% [markdown]
+# Sixteen lines (white) cut the square into polygons; on each the network is a plane, and
+# together the planes already follow the target's hills. With more units the polygons get
+# smaller and the uniform error falls (printed): the 2-D case of the lecture's statement.
+# It falls more slowly than in 1-D, because the pieces must now tile an area; in $d$
+# dimensions the number of units needed for a given error grows exponentially with $d$.
 
 # %% [markdown]
 # ## Wider fits better, when trained
@@ -218,54 +308,37 @@ plot_1d(tents, (0, 1), "the tent map composed k times: 2^k pieces")
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 3.1 (easy)
+# Write each answer in the cell tagged `exercise`, then run the check below it. Stuck?
+# `show_solution("N.k")` (in a new cell) prints a worked solution of exercise N.k.
+#
+# ### Exercise 5.1 (easy)
 # Where does the unit $\mathrm{relu}(2x - 3)$ start being active? (A number: the $x$ of its
 # breakpoint.)
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("3.1", answer)
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-w, b = 2.0, -3.0
-answer = -b / w
-check("3.1", answer)
+check("5.1", answer)
 
 # %% [markdown]
-# ### Exercise 3.2 (medium)
+# ### Exercise 5.2 (medium)
 # Give a network with two hidden ReLU units that computes $|x|$ exactly (use `hand_network`;
 # hint: where must the kink be, and what slope does each unit contribute on each side of it?).
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("3.2", answer)
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-answer = hand_network(w=[1, -1], b=[0, 0], u=[1, 1], c=0)
-check("3.2", answer)
+check("5.2", answer)
 
 # %% [markdown]
-# ### Exercise 3.3 (stretch)
+# ### Exercise 5.3 (stretch)
 # Give a one-hidden-layer ReLU network with **at most 8** hidden units whose uniform error to
 # $x^2$ on $[0, 1]$ is below 0.01. How few units can you manage?
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("3.3", answer)
-
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-def interpolate_square(n):
-    knots = np.linspace(0, 1, n + 1)
-    slopes = np.diff(knots**2) / np.diff(knots)
-    return hand_network(np.ones(n), -knots[:-1], np.diff(np.concatenate([[0], slopes])), 0)
-
-
-answer = interpolate_square(6)  # error h²/4 = 1/144 < 0.01 (5 units give exactly 0.01)
-check("3.3", answer)
+check("5.3", answer)

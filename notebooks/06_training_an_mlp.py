@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 4. Training an MLP: loss, SGD, initialization, learning rate
+# # 6. Training an MLP: loss, SGD, initialization, learning rate
 #
 # Training repeats: forward a batch, compute the loss $L$, `backward()` for $\nabla L$ (the
 # chain rule from the back to the front), and step every weight against its gradient,
@@ -50,6 +50,7 @@ from chainrule.nn import (
 )
 from chainrule.viz.plots import curves, decision_boundary, history, setup_notebook, update_ratios
 
+from chainrule.course import show_solution  # noqa: F401  (stuck? see the exercises)
 from chainrule.course.checks import check
 
 setup_notebook(dpi=110)
@@ -147,7 +148,7 @@ schemes = {
 }
 stats = {name: measure(s) for name, s in schemes.items()}
 layers = range(1, 11)
-fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
 for name, (fwd, bwd) in stats.items():
     if name == "zeros":
         continue  # exactly 0 below the top: not drawable on a log axis (printed below)
@@ -157,8 +158,9 @@ axes[0].set_title("forward: std of z in each layer")
 axes[1].set_title("backward: std of ∂L/∂z in each layer")
 for ax in axes:
     ax.set_yscale("log")
-    ax.set_xlabel("layer")
-axes[0].legend(fontsize=8)
+    ax.set_xlabel("layer (1 = next to the input)")
+axes[0].set_ylabel("standard deviation (log scale)")
+axes[0].legend(fontsize=7)
 plt.tight_layout()
 plt.show()
 print("layer:                    " + " ".join(f"{k:>8d}" for k in layers))
@@ -191,6 +193,7 @@ for name, (_, bwd) in deep.items():
     ax.plot(layers, bwd, "o-", label=name)
 ax.set_yscale("log")
 ax.set_xlabel("layer (10 = next to the loss)")
+ax.set_ylabel("std of ∂L/∂z (log scale)")
 ax.set_title("std of ∂L/∂z: the error signal on its way down")
 ax.legend()
 plt.show()
@@ -224,11 +227,41 @@ curves(
 plt.show()
 
 # %% [markdown]
+# To monitor a run, watch the ratio of the weight change to the weight magnitude,
+# $\lVert\Delta w\rVert / \lVert w\rVert$ per weight matrix and step, where $\Delta w$ is the
+# step actually taken ($-\eta\nabla_w L$ for plain SGD). A common rule of thumb puts a
+# healthy value around $10^{-3}$: much smaller and the weights barely move, much larger and
+# each step rewrites a sizeable part of them. Here is the ratio of the first weight matrix
+# for the three learning rates above, against that line (the median over each epoch's steps):
+
+# %%
+fig, ax = plt.subplots(figsize=(6.4, 3.6))
+for name, h_lr in runs.items():
+    r = np.array(h_lr.update_ratio["layers.0.weight"])
+    per_epoch = np.median(r.reshape(40, -1), axis=1)
+    ax.plot(range(1, 41), per_epoch, label=name)
+    print(f"{name:8s} ratio: epoch 1 {per_epoch[0]:.1e}, epoch 40 {per_epoch[-1]:.1e}")
+ax.axhline(1e-3, color="gray", ls=":", label="1e-3 (rule of thumb)")
+ax.set_yscale("log")
+ax.set_xlabel("epoch")
+ax.set_ylabel("‖Δw‖ / ‖w‖, first layer (log scale)")
+ax.set_title("update ratio at three learning rates")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The ratio is roughly proportional to the learning rate (for the same gradients), so the
+# three runs start a factor 100 apart (printed): $\eta = 0.001$ about 20 times below the
+# line (its loss above barely moved), $\eta = 3$ between 35 and 140 times above it (its loss
+# jumped around). $\eta = 0.1$ starts a few times above the line and ends just below it, as
+# the gradients shrink. The rule of thumb is a rough guide for the steady middle of training, not
+# a target for every step: a run far below it for long is wasting steps, a run far above it
+# for long is unstable. Early in training, and with a large first rate of a schedule, being
+# well above it is normal.
+#
 # A piecewise-constant schedule (`MultiStepLR`) starts large and divides the rate at fixed
-# epochs. To monitor it, watch the ratio of the weight change to the weight magnitude,
-# $\lVert\Delta w\rVert / \lVert w\rVert$ per weight matrix, where $\Delta w$ is the step
-# actually taken ($-\eta\nabla_w L$ for plain SGD; with momentum, the momentum step). Around
-# $10^{-3}$ is the usual rule of thumb; each drop of the schedule shows as a step down.
+# epochs: here by 5 at epochs 20 and 40, from $\eta = 0.2$ with momentum 0.9. Each drop shows
+# as a step down of the update ratio.
 
 # %%
 m = MLP(2, [16, 16, 1], init="he", seed=0)
@@ -247,62 +280,56 @@ history(h)
 plt.show()
 update_ratios(h)
 plt.show()
+weights = [np.array(r) for k, r in h.update_ratio.items() if k.endswith("weight")]
+for start, end in ((0, 20), (20, 40), (40, 60)):
+    ratios = np.concatenate([r[start:end] for r in weights])  # one step per epoch here
+    print(f"epochs {start + 1}-{end}: median update ratio {np.median(ratios):.1e}")
+
+# %% [markdown]
+# With momentum the step is larger than $\eta\nabla L$ (the velocity accumulates), so at
+# $\eta = 0.2$ the ratio starts far above $10^{-3}$; each drop of the rate by 5 moves it down
+# by about that factor (printed), the last phase ending near the line, where the model is
+# fine-tuned rather than moved.
 
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 4.1 (easy)
+# Write each answer in the cell tagged `exercise`, then run the check below it. Stuck?
+# `show_solution("N.k")` (in a new cell) prints a worked solution of exercise N.k.
+#
+# ### Exercise 6.1 (easy)
 # A deep ReLU network has layers of $n_{in} = 50$ inputs each, with weights drawn from
 # $N(0, 0.3^2)$ instead of He's scale. By what factor is the **standard deviation** of $z$
 # multiplied from one layer to the next (forward)? Does it grow or shrink?
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("4.1", answer)
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-answer = np.sqrt(50 / 2 * 0.3**2)  # the variance factor is (n/2)·Var(w); std: its root
-check("4.1", answer)
+check("6.1", answer)
 
 # %% [markdown]
-# ### Exercise 4.2 (medium)
+# ### Exercise 6.2 (medium)
 # Xavier is a compromise. For a tanh layer with $n_{in} = 100$ and $n_{out} = 300$,
 # initialized with Xavier's variance, by what factor does it multiply the variance of the
 # forward signal ($n_{in}\mathrm{Var}(w)$), and by what factor that of the backward signal
 # ($n_{out}\mathrm{Var}(w)$)? Give the pair (forward, backward).
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("4.2", answer)
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-var_w = 2 / (100 + 300)
-answer = (100 * var_w, 300 * var_w)
-check("4.2", answer)
+check("6.2", answer)
 
 # %% [markdown]
-# ### Exercise 4.3 (stretch)
+# ### Exercise 6.3 (stretch)
 # A leaky ReLU, $\mathrm{lrelu}(z) = z$ for $z > 0$ and $a z$ otherwise, lets a fraction $a$
 # through below 0. Write `he_std(n, a)`: the weight standard deviation that keeps
 # $\mathrm{Var}(z)$ constant from layer to layer for leaky-ReLU layers of fan-in $n$ (redo the
 # $\mathbb{E}[v^2]$ step of the derivation). For $a = 0$ it must give He's $\sqrt{2/n}$.
 
-# %% tags=["answer"]
+# %% tags=["exercise"]
 answer = ...
 
 # %%
-check("4.3", answer)
-
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-def he_std(n, a):
-    # E[v²] = ½E[z'²] + ½a²E[z'²] = (1 + a²)/2 · Var(z'), so n·Var(w)·(1 + a²)/2 = 1
-    return np.sqrt(2 / ((1 + a**2) * n))
-
-
-answer = he_std
-check("4.3", answer)
+check("6.3", answer)

@@ -1,0 +1,281 @@
+"""One graph for the whole batch: a node's number may be a numpy array over the samples.
+
+The graph stays the per-sample scalar graph (one node per unit and per op, the nodes a
+student draws), but a node's `data` may be a 1-D numpy array with one entry per sample:
+a *batched* node. Forward and backward are the same algorithm, with each op's value and
+local derivative (the rules of `engine.ops`) computed elementwise. Parameters stay scalar
+`Value`s; an edge from a batched node to a scalar parent sums its contributions over the
+batch, so a parameter's `.grad` is the batch's sum, a float.
+
+Record: a batched node keeps its parents in a tuple (`_a`), their local derivatives in a
+tuple (`_da`, each a float or an array), an outer factor (`_db`) and, in `_b`, its `Edges`:
+which parents are scalar (summed) and how to pass a gradient on (`Edges.step`, which the
+backward sweep calls; `NeuronEdges` does a fused unit's weights in one product).
+
+Reading one sample: `v.data[i]` is sample i's number, `v.grad[i]` its gradient; see
+`sample` for a batched node's record at one sample.
+
+Only this module imports numpy; the scalar path never loads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from chainrule.engine.grad_mode import is_grad_enabled
+from chainrule.engine.ops import ACTIVATIONS, Op, num
+
+
+def as_batch(data: Any) -> np.ndarray:
+    """A batch's numbers as a new 1-D float64 array; anything else is a clear error."""
+    arr = np.asarray(data)
+    if arr.dtype == bool or arr.dtype.kind not in "fiu":
+        raise TypeError(f"Value data must be real numbers, got an array of {arr.dtype}")
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(
+            "Value data is a number or a 1-D array over a batch (one number per sample), "
+            f"got an array of shape {arr.shape}"
+        )
+    return np.array(arr, dtype=float)
+
+
+def is_batched(v: Any) -> bool:
+    """True for a node whose number is an array over a batch."""
+    return type(v.data) is not float
+
+
+def size(v: Any) -> int:
+    """The batch length of a batched node (1 for a scalar node)."""
+    return 1 if type(v.data) is float else len(v.data)
+
+
+class Edges:
+    """A batched node's edges: `scalar[i]` says parent i is a scalar (its contributions
+    are summed over the batch). `step(v, g)`: add g·d v/d parent into each parent."""
+
+    __slots__ = ("scalar",)
+
+    def __init__(self, scalar: tuple[bool, ...]) -> None:
+        self.scalar = scalar
+
+    def step(self, v: Any, g: Any) -> None:
+        upstream = g * v._db
+        for p, d, s in zip(v._a, v._da, self.scalar):
+            c = upstream * d
+            if s:
+                p.grad += float(np.sum(c))
+            else:
+                p.grad += c
+
+    def added(self, i: int, amount: Any) -> Any:
+        """What parent i receives of `amount` (a Value with create_graph): summed over the
+        batch for a scalar parent."""
+        if not self.scalar[i]:
+            return amount
+        return amount.sum() if hasattr(amount, "_op") else float(np.sum(amount))
+
+
+class NeuronEdges(Edges):
+    """The edges of one fused unit act(Σ_i w_i x_i + b) over a batch: parents x..., w...,
+    b. `X` is the (samples × inputs) matrix of the inputs, `w` this unit's weights."""
+
+    __slots__ = ("X", "bias", "nin", "w")
+
+    def __init__(self, scalar: tuple[bool, ...], X: np.ndarray, w: np.ndarray, bias: bool) -> None:
+        super().__init__(scalar)
+        self.X, self.w, self.nin, self.bias = X, w, len(w), bias
+
+    def step(self, v: Any, g: Any) -> None:
+        upstream = g * v._db  # d L/d z, per sample
+        parents, nin = v._a, self.nin
+        for p, gw in zip(parents[nin : 2 * nin], (upstream @ self.X).tolist()):
+            p.grad += gw  # d L/d w_i = Σ_s upstream_s x_is
+        if self.bias:
+            parents[-1].grad += float(upstream.sum())
+        # d L/d x_i = upstream · w_i, one row per input
+        for p, c, s in zip(parents[:nin], np.multiply.outer(self.w, upstream), self.scalar):
+            if s:
+                p.grad += float(c.sum())
+            else:
+                p.grad += c
+
+
+def node(
+    data: Any, op: Op, parents: tuple[Any, ...], local: tuple[Any, ...], outer: Any = 1.0
+) -> Any:
+    """A batched node (a leaf under `no_grad`)."""
+    from chainrule.engine.value import new_node
+
+    if not is_grad_enabled():
+        return new_node(data, op, None, 0.0)
+    edges = Edges(tuple(type(p.data) is float for p in parents))
+    return new_node(data, op, parents, local, edges, outer)
+
+
+def unary(x: Any, op: Op, out: Any, slope: Any) -> Any:
+    return node(out, op, (x,), (slope,))
+
+
+def binary(op: Op, x: Any, y: Any) -> Any:
+    """x op y with at least one batched side (the op's forward, elementwise)."""
+    out, local = op.forward(x.data, y.data)  # type: ignore[misc]  # binary ops have one
+    return node(out, op, (x, y), local)
+
+
+# --- reductions over the batch ---------------------------------------------------------
+
+
+def _d_sum(x: Any, out: Any) -> Any:
+    """d Σ_s x_s/d x_s = 1."""
+    return np.ones(len(num(x)))
+
+
+def _d_mean(x: Any, out: Any) -> Any:
+    """d (1/n) Σ_s x_s/d x_s = 1/n."""
+    n = len(num(x))
+    return np.full(n, 1.0 / n)
+
+
+BATCH_SUM, BATCH_MEAN = Op("sum", _d_sum), Op("mean", _d_mean)
+
+
+def reduce(x: Any, how: str) -> Any:
+    """Σ ("sum") or mean ("mean") over the batch: a scalar node whose one local
+    derivative is an array (so its parent's gradient is one)."""
+    from chainrule.engine.value import new_node
+
+    data = x.data
+    if how == "sum":
+        return new_node(float(np.sum(data)), BATCH_SUM, x, _d_sum(data, None))
+    return new_node(float(np.mean(data)), BATCH_MEAN, x, _d_mean(data, None))
+
+
+# --- fused units over a batch ---------------------------------------------------------
+
+
+def linear(
+    inputs: list[Any],
+    weight: list[list[Any]],
+    bias: list[Any] | None,
+    activation: str,
+    fused_op: Op,
+) -> list[Any]:
+    """One fused node per unit j over the batch: act(Σ_i weight[j][i]·inputs[i] + bias[j]),
+    the pre-activations of every unit and sample in one matrix product."""
+    from chainrule.engine.value import new_node
+
+    n = max(size(x) for x in inputs)
+    X = np.empty((n, len(inputs)))
+    for i, x in enumerate(inputs):
+        X[:, i] = x.data
+    W = np.array([[w.data for w in row] for row in weight], dtype=float).reshape(-1, len(inputs))
+    Z = X @ W.T
+    if bias is not None:
+        Z += np.array([b.data for b in bias])
+    A, D = ACTIVATIONS[activation].array(Z)
+    A, D = np.ascontiguousarray(A.T), np.ascontiguousarray(D.T)  # one row per unit
+    if not is_grad_enabled():
+        return [new_node(a, fused_op, None, 0.0) for a in A]
+    xs, xdata = tuple(inputs), tuple(x.data for x in inputs)
+    flags = tuple(type(d) is float for d in xdata)
+    nodes = []
+    for j, row in enumerate(weight):
+        parents = (*xs, *row) if bias is None else (*xs, *row, bias[j])
+        scalar = flags + (True,) * (len(parents) - len(flags))
+        inner = (*W[j].tolist(), *xdata) if bias is None else (*W[j].tolist(), *xdata, 1.0)
+        edges = NeuronEdges(scalar, X, W[j], bias is not None)
+        nodes.append(new_node(A[j], fused_op, parents, inner, edges, D[j]))
+    return nodes
+
+
+# --- logsumexp and losses over a batch (the scalar forms: engine.fused) ----------------
+
+
+def _matrix(parents: tuple[Any, ...]) -> np.ndarray:
+    """The parents' numbers as a (samples × parents) matrix (a scalar fills its column)."""
+    n = max(size(p) for p in parents)
+    Z = np.empty((n, len(parents)))
+    for k, p in enumerate(parents):
+        Z[:, k] = p.data
+    return Z
+
+
+def logsumexp(ps: tuple[Any, ...], op: Op) -> Any:
+    """ln Σ_k e^{v_k} per sample, shifted by the row's max (inf and NaN as the scalar form)."""
+    Z = _matrix(ps)
+    m = Z.max(axis=1)
+    safe = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(invalid="ignore"):
+        lse = np.where(np.isfinite(m), safe + np.log(np.exp(Z - safe[:, None]).sum(1)), m)
+    lse = np.where(np.isnan(Z).any(axis=1), np.nan, lse)
+    return node(lse, op, ps, op.rule(list(Z.T), lse))  # type: ignore[misc]
+
+
+def _d_cross_entropy(target: np.ndarray, parents: Any, out: Any) -> tuple[Any, ...]:
+    """dℓ/dz_k = e^{(z_k - z_y) - ℓ} - [k = y] per sample (engine.fused's rule, with each
+    sample's own class y): numbers or Values alike."""
+    from chainrule.engine.ops import exp_any
+
+    onehot = [(target == k).astype(float) for k in range(len(parents))]
+    zy = sum(p * h for p, h in zip(parents, onehot))
+    return tuple(exp_any((p - zy) - out) - h for p, h in zip(parents, onehot))
+
+
+def _classes(target: Any, k: int) -> np.ndarray:
+    t = np.asarray(target)
+    if t.dtype == bool or t.dtype.kind not in "fiu" or (t != np.round(t)).any():
+        raise ValueError("cross_entropy: a class is an integer")
+    if (t < 0).any() or (t >= k).any():
+        raise ValueError(f"cross_entropy: a class is out of range for {k} logits")
+    return t.astype(int)
+
+
+def cross_entropy(ps: tuple[Any, ...], target: Any) -> Any:
+    """-ln softmax(z)_y per sample, as engine.fused.softmax_cross_entropy."""
+    from functools import partial
+
+    Z = _matrix(ps)
+    t = _classes(target, len(ps))
+    if t.shape != (len(Z),):
+        raise ValueError(f"cross_entropy: {t.size} classes for a batch of {len(Z)}")
+    m = Z.max(axis=1)
+    log_total = np.log(np.exp(Z - m[:, None]).sum(axis=1))
+    loss = -(Z[np.arange(len(Z)), t] - m - log_total)
+    op = Op("cross_entropy", partial(_d_cross_entropy, t), 0)
+    return node(loss, op, ps, _d_cross_entropy(t, list(Z.T), loss))
+
+
+def _d_bce(y: np.ndarray, x: Any, out: Any) -> Any:
+    """dℓ/dx = σ(x) - y per sample, as -σ(-x) where y = 1 (no cancellation)."""
+    from chainrule.engine.ops import Node, sigmoid_any
+
+    if isinstance(x, Node):
+        return sigmoid_any(x) - y
+    return np.where(y == 1.0, -sigmoid_any(-x), sigmoid_any(x) - y)
+
+
+def bce(x: Any, target: Any) -> Any:
+    """Binary cross-entropy on logits per sample, as engine.fused's."""
+    from functools import partial
+
+    y = as_batch(target) if np.ndim(target) else np.full(size(x), float(target))
+    if not ((y >= 0.0) & (y <= 1.0)).all():
+        raise ValueError("binary_cross_entropy: targets must be in [0, 1]")
+    d = x.data
+    loss = ((1.0 - y) * d + np.maximum(-d, 0.0)) + np.log1p(np.exp(-np.abs(d)))
+    return node(loss, Op("bce", partial(_d_bce, y)), (x,), (_d_bce(y, d, loss),))
+
+
+def sample(v: Any, i: int) -> tuple[float, float, tuple[tuple[Any, float], ...]]:
+    """Sample i of a node: (its number, its gradient, (parent, local derivative) for each
+    parent), the numbers the per-sample graph's node would hold for that sample. (A
+    scalar node's gradient is the batch's sum: its own number, not sample i's share.)"""
+    n = size(v)
+    if not -n <= i < n and type(v.data) is not float:
+        raise IndexError(f"sample {i} of a batch of {n}")
+
+    def pick(a: Any) -> float:
+        return float(a if np.ndim(a) == 0 else a[i])
+
+    return pick(v.data), pick(v.grad), tuple((p, pick(d)) for p, d, _ in v.chain_rule(1.0))
