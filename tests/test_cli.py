@@ -349,6 +349,8 @@ def test_train_written_to_a_log_has_a_line_per_epoch_and_no_carriage_return(
         ["epoch", "3/3"],
     ]
     assert "validation:  loss" in run.stdout
+    # 40 samples, 20% held out, full batch: each step is one graph over the 32 left
+    assert "one batched graph for a mini-batch of up to 32 samples" in run.stdout
 
 
 @pytest.mark.parametrize(

@@ -240,6 +240,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "val_loss": hist.val_loss[-1],
         "val_acc": hist.val_acc[-1],
         "seconds": hist.seconds,
+        "batch": args.batch_size or len(yt),
         "parameters": len(params),
         "stopped_early": hist.stopped_early,
     }
@@ -270,6 +271,7 @@ def print_summary(s: dict[str, Any], out: Path) -> None:
     )
     early = f" (stopped early, restored epoch {s['best_epoch']})" if s["stopped_early"] else ""
     print(f"  epochs:      {s['epochs']}{early} in {s['seconds']:.1f} s")
+    print(f"  each step:   one batched graph for a mini-batch of up to {s['batch']} samples")
     print(f"  train:       loss {s['train_loss']:.4f}  accuracy {s['train_acc']:.1%}")
     print(f"  validation:  loss {s['val_loss']:.4f}  accuracy {s['val_acc']:.1%}")
     print(f"  outputs in   {out}/")
