@@ -53,7 +53,7 @@ perm = [2, 0, 3, 1]  # new unit k of the first hidden layer is old unit perm[k]
 twin = permute_hidden(model, 0, perm)
 x, _ = make_moons(20, seed=0)
 with no_grad():
-    out_model, out_twin = model(x), twin(x)
+    out_model, out_twin = model(x.tolist()), twin(x.tolist())  # one output row per sample
 same = max(abs(a[0].data - b[0].data) for a, b in zip(out_model, out_twin))
 flat = [np.array([p.data for p in m.parameters()]) for m in (model, twin)]
 print(f"largest output difference {same:.2e}")
