@@ -225,15 +225,20 @@ def on_missing_reference(
     app: Sphinx, env: BuildEnvironment, node: pending_xref, contnode: Node
 ) -> Node | None:
     """A backticked name the Python domain did not find in its context: link it when exactly
-    one documented object has that (dotted) name as its tail (`Value`, `Value.backward`)."""
+    one documented object has that (dotted) name as its tail (`Value`, `Value.backward`) and
+    is a class or lives in the same subpackage (in viz, `dot` is graphviz's program, not
+    `engine.dot`)."""
     if not node.get("chainrule_ref"):
         return None
     target = node["reftarget"]
+    here = ".".join((node.get("py:module") or "").split(".")[:2])
     domain = env.get_domain("py")
     hits = [
         (name, obj)
         for name, obj in domain.objects.items()  # type: ignore[attr-defined]
-        if name == target or name.endswith("." + target)
+        if (name == target or name.endswith("." + target))
+        and not obj.aliased  # `chainrule.engine.value.Value`, the canonical name's entry
+        and (obj.objtype in ("class", "exception") or name.startswith(here + "."))
     ]
     if len(hits) != 1:
         return None

@@ -43,6 +43,7 @@ html_extra_path = ["_extra"]  # notebooks to download, stepper pages: copied as 
 html_theme = "furo"
 html_title = f"chainrule {release}"
 html_css_files = ["chainrule.css"]
+html_favicon = "_static/favicon.svg"
 html_copy_source = False
 html_show_sourcelink = False
 html_permalinks_icon = "#"
@@ -60,7 +61,9 @@ nb_merge_streams = True
 nb_ipywidgets_js: dict[str, dict[str, str]] = {}  # widget outputs become a note (see ext)
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
-suppress_warnings = ["mystnb.unknown_mime_type"]
+# A lesson may go from its title straight to "### Exercise": its author's choice, and the page
+# renders the same, so heading levels that skip one are not an error.
+suppress_warnings = ["mystnb.unknown_mime_type", "myst.header"]
 
 # The API reference: autodoc reads the docstrings (written in the library's own plain style;
 # chainrule_sphinx turns its indented examples into code blocks), autosummary makes one page

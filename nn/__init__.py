@@ -1,7 +1,8 @@
 """chainrule's neural-network library, built from `engine.Value`s, with PyTorch's names.
 
-from chainrule.nn import MLP, SGD, StepLR, fit, make_moons
-model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    from chainrule import nn
+    from chainrule.nn import MLP, SGD, StepLR, fit, make_moons
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
 
 Data sets live in `nn.data`, lesson helpers in `nn.analysis`, `nn.symmetry` and
 `nn.regularization`; `make_moons` is here too, as micrograd's demo imports it.

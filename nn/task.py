@@ -112,8 +112,8 @@ BCE = Loss(bce_with_logits, _bce_labels, True, "bce")
 CROSS_ENTROPY = Loss(cross_entropy, _class_labels, True, "cross_entropy")
 MSE = Loss(mse_loss, _targets, False, "mse")
 
-# the names, for the edges (CLI, URL, JSON) and `fit(loss="hinge")`
 LOSSES: dict[str, Loss] = {t.name: t for t in (HINGE, BCE, CROSS_ENTROPY, MSE)}
+"""The library's losses by name, for the edges (CLI, URL, JSON) and `fit(loss="hinge")`."""
 """The losses `fit(loss=...)` accepts by name: "hinge", "bce", "cross_entropy" and "mse",
 each with the check of its labels."""
 

@@ -174,7 +174,8 @@ class Trainer:
         caller (the playground's worker) can pause or answer between them; returns the
         Step. The gradients of the chunks add up to the batch's: for a mean loss,
         L = Σ_chunks L_chunk·k/n. Batch norm couples a batch's samples, and a custom
-        loss may not be a mean: then the batch is one slice."""
+        loss may not be a mean: then the batch is one slice. A step abandoned before its
+        last slice changes no weight (its mini-batch is skipped)."""
         if self.finished:
             raise RuntimeError("this training run has finished")
         if chunk is not None:

@@ -53,8 +53,8 @@ perm = [2, 0, 3, 1]  # new unit k of the first hidden layer is old unit perm[k]
 twin = permute_hidden(model, 0, perm)
 x, _ = make_moons(20, seed=0)
 with no_grad():
-    out_model, out_twin = model(x.tolist()), twin(x.tolist())  # one output row per sample
-same = max(abs(a[0].data - b[0].data) for a, b in zip(out_model, out_twin))
+    out_model, out_twin = model(x), twin(x)
+same = float(np.abs(out_model.data - out_twin.data).max())  # a batch: one Value each
 flat = [np.array([p.data for p in m.parameters()]) for m in (model, twin)]
 print(f"largest output difference {same:.2e}")
 print(f"distance between the parameter vectors {np.linalg.norm(flat[0] - flat[1]):.2f}")

@@ -177,7 +177,7 @@ for ax, (name, m) in zip(axes.flat, nets.items()):
     ax.hist(np.log10(np.abs(ws[ws != 0.0])), bins=edges, color="tab:purple", label="|w| > 0")
     ax.bar(-8, zeros, width=0.9, color="black", label="exactly 0")
     ax.set_title(f"{name}: {zeros} exact zeros", fontsize=9)
-    acc = np.mean([(o[0].data > 0) == (t == 1) for o, t in zip(m(xv.tolist()), yv)])
+    acc = np.mean((m(xv).data > 0) == (np.asarray(yv) == 1))  # one Value over the batch
     print(
         f"{name:16s} exactly 0: {zeros:3d}/{len(ws)}   |w| < 1e-3: {small:3d}   "
         f"‖w‖₁ {np.abs(ws).sum():6.2f}   ‖w‖₂ {np.sqrt((ws**2).sum()):5.2f}   "

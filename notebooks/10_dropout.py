@@ -180,9 +180,9 @@ for p, (m, _) in runs.items():
 m = runs[0.3][0]
 with no_grad():
     m.train()
-    ensemble = np.mean([[o[0].data for o in m(x.tolist())] for _ in range(100)], axis=0)
+    ensemble = np.mean([m(x).data for _ in range(100)], axis=0)  # m(x): one Value over x
     m.eval()
-    single = np.array([o[0].data for o in m(x.tolist())])
+    single = m(x).data
 print(
     f"mean |ensemble - scaled network| {np.mean(np.abs(ensemble - single)):.3f}"
     f"  (outputs spread {np.std(single):.3f})"

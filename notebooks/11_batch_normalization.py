@@ -199,7 +199,7 @@ for use_bn in (False, True):
             for p in [w for row in layer.weight for w in row] + list(layer.bias):
                 p.data *= c
         with no_grad():
-            outs.append(np.array([o[0].data for o in m(probe.tolist())]))
+            outs.append(m(probe).data)  # one Value over the probe batch
     print(
         f"{'with' if use_bn else 'without'} BN: output for weights ×0.01, ×1, ×100:",
         " ".join(f"{o[0]: .3e}" for o in outs),

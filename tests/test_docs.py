@@ -1,7 +1,7 @@
 """The documentation site (`make docs`, which `make test` runs first): every public name has a
 docstring; every lesson has its page; no internal link, image, script or frame is broken
 and none points outside the site; in Chromium, the home page, a lesson and `Value`'s API
-page load with nothing fetched from outside, their mathematics typeset, solutions collapsed
+page load with nothing fetched from outside, their mathematics typeset, hidden cells collapsed
 and the embedded stepper stepping (screenshots in tests/_out/docs/)."""
 
 from __future__ import annotations
@@ -246,10 +246,15 @@ def test_every_lesson_has_its_page_with_figures_links_and_collapsed_solutions(
         )
     colab = f"https://colab.research.google.com/github/.*/notebooks/{nb_path.stem}.ipynb"
     assert any(re.fullmatch(colab, u) for u in hrefs)
+    # solutions (if a lesson holds any: the course now gives them only on request, with
+    # `show_solution`) and the setup cell are collapsed
     solutions = sum("solution" in c["metadata"].get("tags", []) for c in nb["cells"])
+    setup = sum("setup" in c["metadata"].get("tags", []) for c in nb["cells"])
     details = [a for tag, a in page.tags if tag == "details"]
-    assert html.count("Show the solution") == solutions >= 3
-    assert details and all("open" not in a for a in details)  # collapsed
+    assert html.count("Show the solution") == solutions
+    assert html.count("Show the setup cell") == setup
+    assert len(details) == solutions + setup
+    assert all("open" not in a for a in details)
 
 
 def test_the_course_page_lists_every_lesson_in_order(site: Path) -> None:
@@ -269,6 +274,12 @@ def test_every_public_name_has_its_api_page(site: Path) -> None:
     assert 'id="chainrule.engine.Value.backward"' in value
     # backticked names in docstrings link to their pages
     assert 'href="chainrule.engine.Function.html#chainrule.engine.Function"' in value
+    # across subpackages, classes link (nn's `Value`); other names only within their own
+    # (viz's `dot` is graphviz's program, not `engine.dot`)
+    parameter = (site / "api" / "generated" / "chainrule.nn.Parameter.html").read_text()
+    assert 'href="chainrule.engine.Value.html#chainrule.engine.Value"' in parameter
+    has_dot = (site / "api" / "generated" / "chainrule.viz.has_dot.html").read_text()
+    assert 'href="chainrule.engine.dot.html#chainrule.engine.dot"' not in has_dot
 
 
 # -- in Chromium ---------------------------------------------------------------------------
@@ -325,11 +336,11 @@ def test_in_chromium_home_lesson_and_value_page_load_everything_from_the_site(
         page.wait_for_selector("mjx-container svg")
         assert page.locator("mjx-container").count() > 3
         assert page.locator("text=merror").count() == 0  # no TeX error
-        solution = page.locator("details:has-text('Show the solution')").first
-        assert solution.get_attribute("open") is None
-        assert not solution.locator("pre").first.is_visible()  # collapsed
-        solution.locator("summary").click()
-        assert solution.locator("pre").first.is_visible()
+        hidden = page.locator("details:has-text('Show the setup cell')").first
+        assert hidden.get_attribute("open") is None
+        assert not hidden.locator("pre").first.is_visible()  # collapsed
+        hidden.locator("summary").click()
+        assert hidden.locator("pre").first.is_visible()
         assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth)")
         page.screenshot(path=str(SHOTS / "lesson.png"))
 

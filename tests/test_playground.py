@@ -348,21 +348,15 @@ def test_event_stream_sends_frames_and_settings_keep_the_model_on_error(
     assert frame["settings"]["hidden"] == "4" and "grid" in frame
 
 
-def test_notebook_helper_shows_the_page_inline() -> None:
+def test_notebook_helper_shows_the_widget_not_an_iframe() -> None:
     import chainrule.viz.playground as vp
 
-    frame = vp.playground(height=700)
+    w = vp.playground(hidden="4")
     try:
-        assert frame.src.startswith("http://127.0.0.1:") and frame.height == 700
-        with urllib.request.urlopen(frame.src, timeout=10) as r:
-            assert b"chainrule playground" in r.read()
-        assert vp.playground().src == frame.src  # one background server, reused
-        assert vp().src == frame.src  # viz.playground() works too
+        assert w.settings == {"hidden": "4"} and "export default" in w._esm
+        assert 'id="boundary"' in w._html and vp(dataset="xor").settings == {"dataset": "xor"}
     finally:
-        assert vp._background is not None
-        vp._background.shutdown()
-        vp._background.server_close()
-        vp._background = None
+        w.driver.close()
 
 
 def test_a_run_no_tab_shows_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1164,3 +1158,150 @@ def test_usable_on_a_phone_and_a_laptop(
     page.screenshot(path=str(target), full_page=width > 400)
     assert target.stat().st_size > 10_000
     context.close()
+
+
+# --- the notebook widget (anywidget, driven by the kernel) ---------------------------------
+def test_widget_bundle_is_one_module_and_its_style_stays_inside() -> None:
+    from chainrule.viz.playground import notebook as w
+
+    code = w.bundle()
+    assert "import " not in code.replace("const {", "") or not re.search(r"^import ", code, re.M)
+    assert code.count("export default") == 1 and "__main" in code
+    css = w.scoped_css()
+    rules = [line for line in css.splitlines() if "{" in line and not line.startswith(("@", "/*"))]
+    assert rules and all(r.strip().startswith(".cr-pg") for r in rules)
+    assert 'id="play"' in w.page_html() and "<script" not in w.page_html()
+    with pytest.raises(config.SettingsError, match="lr must be greater than 0"):
+        w.widget(lr=-1)
+
+
+def test_widget_driver_answers_messages_and_sends_frames() -> None:
+    from chainrule.viz.playground.notebook import Driver
+
+    class Fake:
+        def __init__(self) -> None:
+            self.sent: list[dict] = []
+
+        def on_msg(self, fn: Any) -> None:
+            self.handle = fn
+
+        def send(self, msg: dict) -> None:
+            self.sent.append(json.loads(json.dumps(msg, allow_nan=False)))
+
+    fake = Fake()
+    driver = Driver(fake)
+    try:
+        fake.handle(fake, {"id": 1, "path": "/api/session", "body": {"settings": {"hidden": "3"}}})
+        key = fake.sent[-1]["data"]["session"]
+        fake.handle(fake, {"id": 2, "path": f"/api/session/{key}/control", "body": {"action": "x"}})
+        assert fake.sent[-1]["id"] == 2 and "unknown action" in fake.sent[-1]["error"]
+        fake.handle(fake, {"id": 3, "path": "/api/session/00/points", "body": None})
+        assert fake.sent[-1]["gone"] is True
+        fake.handle(fake, {"id": 4, "path": 5, "body": None})
+        assert "path" in fake.sent[-1]["error"]
+        fake.handle(fake, {"id": 0, "path": "listen", "body": {"session": key}})
+        fake.handle(
+            fake, {"id": 5, "path": f"/api/session/{key}/control", "body": {"action": "step"}}
+        )
+        wait_until(lambda: any("frame" in m and '"step": 1' in m["frame"] for m in fake.sent))
+    finally:
+        driver.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A headless JupyterLab on a notebook that shows the widget (no token: loopback)."""
+    import nbformat
+
+    root = tmp_path_factory.mktemp("lab")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from chainrule.viz.playground import widget\n"
+            'widget(hidden="4", samples="60", epochs="100000")'
+        )
+    ]
+    nbformat.write(nb, root / "playground.ipynb")
+    port = free_port()
+    lab = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+         "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.root_dir={root}", "--LabApp.news_url=", "--allow-root",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "api", timeout=5).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and lab.poll() is None, (
+                    "JupyterLab did not start"
+                )
+                time.sleep(0.5)
+        yield url
+    finally:
+        lab.terminate()
+        lab.wait(30)
+
+
+def test_the_widget_in_jupyterlab_plays_and_steps_a_sample(browser: Any, jupyterlab: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(jupyterlab + "lab/tree/playground.ipynb", timeout=120_000)
+        cell = page.locator(".jp-Notebook .jp-Cell").first
+        cell.wait_for(timeout=120_000)
+        page.wait_for_selector(".jp-Spinner", state="detached", timeout=120_000)
+        widget = page.locator(".cr-pg").first
+        for _ in range(3):  # a kernel still starting may miss the first run
+            page.wait_for_timeout(2000)
+            cell.click(timeout=120_000)
+            page.keyboard.press("Shift+Enter")
+            try:
+                widget.wait_for(timeout=40_000)
+                break
+            except Exception:
+                out = page.locator(".jp-OutputArea-output")
+                assert "Error" not in (out.first.inner_text() if out.count() else "")
+        widget.wait_for(timeout=1000)
+        page.wait_for_function(
+            "(() => { const s = document.querySelector('.cr-pg #status');"
+            " return s && s.dataset.epoch !== undefined; })()",
+            timeout=120_000,
+        )
+        assert page.locator(".cr-pg iframe").count() == 0  # the page itself, not an iframe
+        widget.locator("#play").click()
+        page.wait_for_function(
+            "document.querySelector('.cr-pg #status').dataset.epoch >= 2", timeout=120_000
+        )
+        widget.locator("#pause").click()
+        widget.locator("#sample-index").fill("3")
+        widget.locator("#sample-form button").click()  # (Lab keeps Enter for its cells)
+        widget.locator("#backprop:not([hidden])").wait_for(timeout=60_000)
+        assert "train sample 3" in widget.locator("#bp-title").inner_text()
+        widget.locator("#bp-next").click()
+        total = int(widget.locator("#bp-counter").inner_text().split("/")[1])
+        assert widget.locator("#bp-counter").inner_text() == f"1 / {total}"
+        widget.locator("#bp-last").click()
+        assert "equal to backward()" in widget.locator("#bp-check").inner_text()
+    finally:
+        page.close()
+    assert not [e for e in errors if "cr-pg" in e or "playground" in e.lower()], errors

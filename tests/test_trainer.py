@@ -361,3 +361,14 @@ def test_batch_norm_and_a_custom_loss_are_never_sliced() -> None:
     assert sum(1 for _ in custom.slices(2)) == 0
     with pytest.raises(ValueError, match="chunk"):
         next(_trainer(_model()).slices(0))
+
+
+def test_a_step_abandoned_between_slices_changes_no_weight() -> None:
+    model = _model()
+    t = _trainer(model)
+    before = model.state_dict()
+    work = t.slices(2)
+    next(work)
+    work.close()
+    assert model.state_dict() == before and t.steps == 0
+    assert t.step().size == 8  # the next mini-batch, whole

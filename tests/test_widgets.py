@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from chainrule.engine import Value
+from chainrule.viz.stepper import stepper_html
 from chainrule.viz.trace import trace
 from chainrule.viz.widgets import Quiz, Stepper
 
@@ -82,9 +83,15 @@ def test_the_upstream_alone_and_a_parents_running_total_are_named() -> None:
     assert q.answer("-6").right and q.answer("9").right and q.done
 
 
-def test_the_widget_without_quiz_steps_freely_and_refuses_page_only_options() -> None:
+def test_the_widget_without_quiz_steps_freely_and_refuses_page_only_options(
+    tmp_path: Path,
+) -> None:
+    from tests.test_stepper import _page_data
+
     o, _ = lecture_neuron()
     w = Stepper(o)
+    saved = _page_data(w.save_html(tmp_path / "w.html"))
+    assert saved == _page_data(stepper_html(o, tmp_path / "p.html")) == w.data
     assert not w.quiz and w.question == "" and w.frame == 0
     assert len(w.data["steps"]) == 5 and w.svg.startswith("<svg")
     w.frame = 3  # what the page's next button does
@@ -139,7 +146,8 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
 
     o, _ = lecture_neuron()
     w = Stepper(o, quiz=True)
-    state = {k: getattr(w, k) for k in ("svg", "data", "legend", "frame", "quiz", "question")}
+    keys = ("svg", "data", "legend", "frame", "quiz", "question", "asking")
+    state = {k: getattr(w, k) for k in keys}
     state |= {"answer": "", "verdict": {}}
     page_text = _HARNESS % (w._css, json.dumps(state), json.dumps(w._esm))
     (tmp_path / "w.html").write_text(page_text, encoding="utf-8")
@@ -153,6 +161,11 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
         assert page.inner_text("#w .cr-counter") == "step 0/5"
         assert "What does it add to dL/dadd2?" in page.inner_text("#w .cr-question")
         assert page.is_disabled("#w .cr-next") and _highlighted(page) == []
+        dashed = (
+            "[...document.querySelectorAll('#w g.edge path[stroke-dasharray]')]"
+            ".map(p => p.parentNode.id)"
+        )
+        assert page.evaluate(dashed) == [w.asking] and w.asking in w.data["steps"][0]["edges"]
         page.fill("#w .cr-answer input", "1.5")
         page.click("#w .cr-answer button")
         assert page.evaluate("window.sent") == ["1.5"]
@@ -166,6 +179,7 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
         changes = {
             "frame": w.frame,
             "question": w.question,
+            "asking": w.asking,
             "verdict": {"right": True, "message": verdict.message},
         }
         page.evaluate(f"window.push({json.dumps(changes)})")
@@ -173,6 +187,7 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
         assert len(_highlighted(page)) == 1  # the step just revealed
         assert page.inner_text("#w .cr-caption").startswith("step 1/5: L passes on dL/dL = 1.0")
         assert "Step 2/5: add2 passes on" in page.inner_text("#w .cr-question")
+        assert page.evaluate(dashed) == [w.asking] != [state["asking"]]  # the next edge
         page.screenshot(path=str(tmp_path / "widget.png"))
         assert errors == []
         browser.close()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
-from chainrule.engine import Step, Value
+from chainrule.engine import Value
 from chainrule.viz.dot import (
     FONT,
     INSTALL_HINT,
@@ -44,7 +44,7 @@ from chainrule.viz.dot import (
 )
 from chainrule.viz.graph import Marks, Style, draw_trace, value_fields
 from chainrule.viz.palette import COLOURS, WORDS, css_variables
-from chainrule.viz.trace import MAX_NODES, Trace, restoring, trace
+from chainrule.viz.trace import MAX_NODES, Trace, TraceStep, restoring, trace
 
 __all__ = ["frames", "save_frames", "stepper_data", "stepper_html", "trace"]
 
@@ -77,7 +77,7 @@ def frames(
     params: Any = (),
     sample: int | None = None,
     **draw_kwargs: Any,
-) -> list[tuple[Step | None, graphviz.Digraph]]:
+) -> list[tuple[TraceStep | None, graphviz.Digraph]]:
     """The backward pass on `root` as drawings: (None, start) and then (step, drawing)
     for each chain-rule step (a `chainrule.viz.trace.TraceStep`). Starts from zeroed
     gradients (see the module docstring); on success leaves exactly the grads one
@@ -90,7 +90,7 @@ def frames(
     tr = _walked(root, params, max_nodes, sample)
     grads = {i: 1.0 if i == tr.root_index else 0.0 for i in range(len(tr.nodes))}
     marks = Marks()
-    out: list[tuple[Any, graphviz.Digraph]] = []
+    out: list[tuple[TraceStep | None, graphviz.Digraph]] = []
     for k in range(len(tr.steps) + 1):
         step = tr.steps[k - 1] if k else None
         if step is not None:

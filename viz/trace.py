@@ -109,6 +109,7 @@ class Trace:
     def __post_init__(self) -> None:
         self._grads: tuple[int, list[float]] | None = None  # (steps walked, grads)
         self.index = {id(v): k for k, v in enumerate(self.nodes)}
+        self.computed = self.kinds.count("computed")  # the number of steps a walk makes
         self.into: list[list[int]] = [[] for _ in self.nodes]  # node -> its incoming edges
         for j, e in enumerate(self.edges):
             self.into[e.child].append(j)
@@ -143,7 +144,7 @@ class Trace:
         """The lecture's words for one step: a header, then one line per edge the
         gradient flows along (constants left out)."""
         v, r = self.names[node], self.root_name
-        total = sum(1 for k in self.kinds if k == "computed")
+        total = self.computed
         head = f"step {len(self.steps) + 1}/{total}: {v} passes on d{r}/d{v} = {_num(upstream)}"
         lines = [head]
         for a in adds:

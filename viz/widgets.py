@@ -92,6 +92,10 @@ class Quiz:
             f"What does it add to d{r}/d{p}? Type d{r}/d{v} · d{v}/d{p} (upstream × local)."
         )
 
+    def asking(self) -> str:
+        """The drawing's id of the edge the question is about (empty when over)."""
+        return "" if self.done else Trace.edge_id(self.asked(self.frame)[self.edge].edge)
+
     def answer(self, text: str) -> Verdict:
         """Check an answer to `question()`; a right one moves on (revealing the step once
         all its edges are answered)."""
@@ -150,6 +154,7 @@ class Stepper(anywidget.AnyWidget):  # type: ignore[misc]
     frame = traitlets.Int(0).tag(sync=True)
     quiz = traitlets.Bool(False).tag(sync=True)
     question = traitlets.Unicode("").tag(sync=True)
+    asking = traitlets.Unicode("").tag(sync=True)  # the SVG id of the edge asked about
     answer = traitlets.Unicode("").tag(sync=True)
     verdict = traitlets.Dict().tag(sync=True)
 
@@ -176,6 +181,7 @@ class Stepper(anywidget.AnyWidget):  # type: ignore[misc]
             quiz=quiz,
             frame=self._quiz.frame if quiz else 0,
             question=self._quiz.question() if quiz else "",
+            asking=self._quiz.asking() if quiz else "",
         )
 
     @traitlets.observe("answer")
@@ -191,6 +197,7 @@ class Stepper(anywidget.AnyWidget):  # type: ignore[misc]
         verdict = self._quiz.answer(text)
         self.frame = self._quiz.frame
         self.question = self._quiz.question()
+        self.asking = self._quiz.asking()
         return verdict
 
     @property

@@ -182,6 +182,7 @@ def _() -> Any:
 
 
 LASSO_A = np.array([[1.0, 0.4], [0.4, 0.5]])
+"""Exercise 9.3's matrix A (symmetric, positive definite) of the loss L(w) = (w - c)ᵀA(w - c)."""
 LASSO_C = np.array([1.0, 0.3])
 """Exercise 9.3's loss L(w) = (w - c)ᵀA(w - c)."""
 

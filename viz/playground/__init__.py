@@ -1,12 +1,13 @@
 """The playground: the lecture in one live page, trained by chainrule's engine.
 
-    python -m viz.playground            (or `chainrule playground`, `make playground`)
-    viz.playground.playground()         in a notebook: the same page inline
-    viz.playground()                    the same (once viz.playground is imported)
+    python -m chainrule.viz.playground   (or `chainrule playground`, `make playground`)
+    chainrule.viz.playground.playground()  in a notebook: the same page as a widget
+    chainrule.viz.playground()           the same (once the package is imported)
 
 A local server (standard library, loopback only) trains one model per browser tab in
 Python with `engine` and `nn`, and streams what it draws to the page over server-sent
-events. The page (plain JavaScript, SVG and canvas; every file served by the package,
+events; in a notebook the kernel does the same for a widget (anywidget), no server
+needed. The page (plain JavaScript, SVG and canvas; every file served by the package,
 nothing fetched from the internet) shows the decision boundary or fitted curve, the
 losses, update/weight ratios, activation histograms and the network, and steps through
 one clicked sample's backprop.
@@ -22,11 +23,10 @@ import types
 import webbrowser
 from typing import Any
 
+from chainrule.viz.playground.notebook import widget
 from chainrule.viz.playground.server import Playground
 
-__all__ = ["Playground", "playground", "serve", "start"]
-
-_background: Playground | None = None
+__all__ = ["Playground", "playground", "serve", "start", "widget"]
 
 
 def start(host: str = "127.0.0.1", port: int = 0) -> Playground:
@@ -63,22 +63,18 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def playground(width: str = "100%", height: int = 1000) -> Any:
-    """In a notebook: the page inline (an IFrame to a server running in the background,
-    started on first use)."""
-    from IPython.display import IFrame
-
-    global _background
-    if _background is None:
-        _background = start()
-    return IFrame(_background.url, width=width, height=height)
+def playground(**settings: Any) -> Any:
+    """In a notebook: the playground as a widget driven by the kernel (no server, no
+    iframe), with these settings (as the page's URL names them: dataset="spirals",
+    hidden="16,16", ...). See `notebook.widget`."""
+    return widget(**settings)
 
 
 class _CallableModule(types.ModuleType):
-    """Lets `viz.playground()` show the page, as `viz.playground.playground()` does."""
+    """Lets `viz.playground()` show the widget, as `viz.playground.playground()` does."""
 
-    def __call__(self, width: str = "100%", height: int = 1000) -> Any:
-        return playground(width, height)
+    def __call__(self, **settings: Any) -> Any:
+        return playground(**settings)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -6,15 +6,8 @@ the server (SSE, which browsers reconnect by themselves) and a few small JSON re
 to it (settings, play/pause, a clicked point), so the standard library covers it with
 no new dependency, one thread per open connection, and nothing to install.
 
-Routes (all JSON except the page, its static files and the event stream):
-    GET  /                          the page; GET /static/<file> its script and style
-    GET  /api/meta                  the settings' schema and the presets
-    POST /api/session               {settings, resume?} -> {session, settings, resumed}
-    POST /api/session/<id>/settings {settings} -> applied live or rebuilt, or 400 {error}
-    POST /api/session/<id>/control  {action: play|pause|step|reset}
-    POST /api/session/<id>/backprop {split, index} -> one sample's graph and steps
-    GET  /api/session/<id>/events   text/event-stream of frames
-    GET  /api/session/<id>/points   the data's points (they change only with a new model)
+Routes: GET / (the page), GET /static/<file> (its scripts and style), GET
+/api/session/<id>/events (text/event-stream of frames), and the JSON API of `api.py`.
 Each tab makes its own session (its own model and worker thread). The server listens
 on the loopback interface only and answers only requests addressed to it by that name
 (the Host header), so other machines and other web sites cannot drive it.
@@ -23,12 +16,9 @@ on the loopback interface only and answers only requests addressed to it by that
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import re
-import secrets
 import sys
-import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.nn.finite import finite_or_none
-from chainrule.viz.playground import backprop, config, views
+from chainrule.viz.playground.api import SESSION_PATH, Api, RequestError
 from chainrule.viz.playground.session import Session
 
 STATIC = Path(__file__).parent / "static"
@@ -47,7 +37,6 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-MAX_SESSIONS = 16  # the oldest idle one is closed to make room
 MAX_BODY = 64 * 1024
 MAX_DEPTH = 16  # nesting of a request's JSON: settings are one level deep
 MAX_DIGITS = 18  # of an integer in a request: sample indices and settings are small
@@ -73,9 +62,8 @@ class Playground(ThreadingHTTPServer):
             import socket
 
             self.address_family = socket.AF_INET6
-        self.sessions: dict[str, Session] = {}
-        self.sessions_lock = threading.Lock()
-        self.stopping = threading.Event()
+        self.api = Api()
+        self.stopping = self.api.stopping
         try:
             super().__init__((host, port), Handler)
         except (OSError, OverflowError) as e:  # the port is taken, not ours, or not a port
@@ -89,22 +77,12 @@ class Playground(ThreadingHTTPServer):
         host, port = str(self.server_address[0]), self.server_address[1]
         return f"http://{'[::1]' if host == '::1' else host}:{port}/"
 
-    def new_session(self, settings: dict[str, Any]) -> tuple[str, Session]:
-        session = Session(settings)
-        key = secrets.token_hex(8)
-        with self.sessions_lock:
-            if len(self.sessions) >= MAX_SESSIONS:
-                oldest = min(self.sessions, key=lambda k: self.sessions[k].last_seen)
-                self.sessions.pop(oldest).close()
-            self.sessions[key] = session
-        return key, session
+    @property
+    def sessions(self) -> dict[str, Session]:
+        return self.api.sessions
 
     def close_all(self) -> None:
-        self.stopping.set()
-        with self.sessions_lock:
-            for s in self.sessions.values():
-                s.close()
-            self.sessions.clear()
+        self.api.close_all()
 
     def server_close(self) -> None:
         self.close_all()
@@ -117,15 +95,6 @@ class Playground(ThreadingHTTPServer):
         if isinstance(error, (ConnectionError, TimeoutError)):
             return
         print(f"playground: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
-
-
-class RequestError(Exception):
-    """A refused request: its status, and the message the page shows. `gone`: the
-    session is not (or no longer) on this server, so the page makes a new one."""
-
-    def __init__(self, status: HTTPStatus, message: str, gone: bool = False) -> None:
-        super().__init__(message)
-        self.status, self.gone = status, gone
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -189,16 +158,6 @@ class Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
         return host in LOOPBACK
 
-    def _session(self, key: str) -> Session:
-        with self.server.sessions_lock:
-            session = self.server.sessions.get(key)
-        if session is None:
-            raise RequestError(
-                HTTPStatus.NOT_FOUND, "this session has ended (the server restarted?)", gone=True
-            )
-        session.last_seen = time.monotonic()
-        return session
-
     def _dispatch(self, method: str) -> None:
         try:
             if self.server.stopping.is_set():  # a kept-alive connection after Ctrl-C
@@ -213,8 +172,6 @@ class Handler(BaseHTTPRequestHandler):
                 self._post(path)
         except RequestError as e:
             self._json({"error": str(e), **({"gone": True} if e.gone else {})}, e.status)
-        except config.SettingsError as e:
-            self._json({"error": str(e)}, HTTPStatus.BAD_REQUEST)
         except (ConnectionError, TimeoutError):
             self.close_connection = True  # the client left: nobody to answer
         except Exception as e:  # a bug, not a bad request: say so in the page, keep serving
@@ -240,18 +197,10 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.NO_CONTENT, b"", "text/plain")
         if path.startswith("/static/"):
             return self._static(path[len("/static/") :])
-        if path == "/api/meta":
-            presets = {
-                name: {"changes": config.preset_changes(name), "help": p.get("help", "")}
-                for name, p in config.PRESETS.items()
-            }
-            return self._json({"schema": config.schema(), "presets": presets})
-        m = re.fullmatch(r"/api/session/([0-9a-f]{1,64})/(events|points)", path)
-        if m and m.group(2) == "events":
-            return self._events(self._session(m.group(1)))
+        m = re.fullmatch(SESSION_PATH + "events", path)
         if m:
-            return self._json(self._session(m.group(1)).points())
-        raise RequestError(HTTPStatus.NOT_FOUND, f"no such page: {path}")
+            return self._events(self.server.api.session(m.group(1)))
+        return self._json(self.server.api.get(path))
 
     def _static(self, name: str) -> None:
         # only the files shipped in static/, by exact name: no path can climb out of it
@@ -269,84 +218,7 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(HTTPStatus.FORBIDDEN, "requests must come from the playground page")
         if (self.headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
             raise RequestError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send JSON (application/json)")
-        body = self._body()
-        if path == "/api/session":
-            return self._json(self._open(body))
-        m = re.fullmatch(r"/api/session/([0-9a-f]{1,64})/(settings|control|backprop|inspect)", path)
-        if not m:
-            raise RequestError(HTTPStatus.NOT_FOUND, f"no such action: {path}")
-        session, action = self._session(m.group(1)), m.group(2)
-        if action == "settings":
-            settings = config.parse(_strings(body.get("settings", {})))
-            applied = session.configure(settings)
-            return self._json({"settings": settings, "applied": applied})
-        if action == "control":
-            try:
-                session.control(str(body.get("action")))
-            except ValueError as e:
-                raise RequestError(HTTPStatus.BAD_REQUEST, str(e)) from None
-            return self._json({"ok": True})
-        if action == "inspect":
-            return self._json(self._inspect(session, body))
-        return self._json(self._backprop(session, body))
-
-    def _inspect(self, session: Session, body: dict[str, Any]) -> dict[str, Any]:
-        """A hovered unit's output over the input plane; for a hovered edge also its
-        weight and the last step's gradient of the loss with respect to it."""
-        layer, unit, edge = body.get("layer"), body.get("unit"), body.get("input")
-        with session.holding() as t:
-            sizes = [m.nout for m in t.layers]
-            if type(layer) is not int or not 0 <= layer < len(sizes):
-                raise RequestError(HTTPStatus.BAD_REQUEST, f"layer: 0 to {len(sizes) - 1}")
-            if type(unit) is not int or not 0 <= unit < sizes[layer]:
-                raise RequestError(HTTPStatus.BAD_REQUEST, f"unit: 0 to {sizes[layer] - 1}")
-            nin = t.layers[layer].nin
-            if edge is not None and (type(edge) is not int or not 0 <= edge < nin):
-                raise RequestError(HTTPStatus.BAD_REQUEST, f"input: 0 to {nin - 1}")
-            heatmap = views.unit_map(t.model, t.box, layer, unit)
-            w = None if edge is None else t.layers[layer].weight[unit][edge]
-        where = f"layer {layer + 1} unit {unit}"
-        return {
-            "title": where if w is None else f"the edge from input {edge} into {where}",
-            "heatmap": heatmap,
-            "edge": None if w is None else {"weight": w.data, "grad": w.grad},
-        }
-
-    def _open(self, body: dict[str, Any]) -> dict[str, Any]:
-        """A tab's session: the one it had (`resume`, after a reload) if it still runs,
-        else a new one from the settings."""
-        resume = body.get("resume")
-        if isinstance(resume, str):
-            with self.server.sessions_lock:
-                session = self.server.sessions.get(resume)
-            if session is not None and not session.closed:
-                session.last_seen = time.monotonic()
-                return {"session": resume, "settings": session.settings, "resumed": True}
-        settings = config.parse(_strings(body.get("settings", {})))
-        key, session = self.server.new_session(settings)
-        return {"session": key, "settings": settings, "resumed": False}
-
-    def _backprop(self, session: Session, body: dict[str, Any]) -> dict[str, Any]:
-        split, index = body.get("split"), body.get("index")
-        if split not in ("train", "val") or type(index) is not int:
-            raise RequestError(
-                HTTPStatus.BAD_REQUEST, "give split (train or val) and a whole-number index"
-            )
-        # the model as it is between two slices of training, copied (a short wait)
-        with session.holding() as t:
-            xs, ys = (t.x_train, t.y_train) if split == "train" else (t.x_val, t.y_val)
-            if not 0 <= index < len(ys):
-                raise RequestError(HTTPStatus.BAD_REQUEST, f"no {split} sample {index}")
-            big = backprop.too_big(t.model)
-            if big:
-                raise RequestError(HTTPStatus.BAD_REQUEST, big)
-            model, x, y, loss = copy.deepcopy(t.model), xs[index].tolist(), ys[index], t.loss_name
-        try:
-            result = backprop.graph(model, x, y, loss)
-        except ValueError as e:
-            raise RequestError(HTTPStatus.BAD_REQUEST, str(e)) from None
-        result.update({"split": split, "index": index, "x": x, "y": y})
-        return result
+        self._json(self.server.api.post(path, self._body()))
 
     def _events(self, session: Session) -> None:
         """Stream frames as they are made; a newer frame replaces one not yet sent, so a
@@ -425,9 +297,3 @@ def deepest(raw: bytes) -> int:
         elif c in (0x5D, 0x7D):
             depth -= 1
     return top
-
-
-def _strings(settings: Any) -> dict[str, Any]:
-    if not isinstance(settings, dict):
-        raise RequestError(HTTPStatus.BAD_REQUEST, "settings must be an object")
-    return {str(k): v for k, v in settings.items()}

@@ -31,11 +31,25 @@ function render({ model, el }) {
   const frame = html("div", "cr-frame");
   frame.innerHTML = model.get("svg");  // dot's SVG; every label escaped by the drawing
   el.append(controls, html("div", "cr-caption"), quiz, legend, frame);
-  const stepper = crStepper(el, model.get("data"));
+  const data = model.get("data");
+  const stepper = crStepper(el, data);
 
+  let asked = null;  // the edge the question is about: dashed, in the step colour
+  function mark(on) {
+    if (!asked) return;
+    for (const p of asked.querySelectorAll("path, polygon")) {
+      if (on) { p.setAttribute("stroke", data.palette.edge); p.setAttribute("stroke-dasharray", "5 3"); }
+      else p.removeAttribute("stroke-dasharray");
+      if (!on && p.getAttribute("stroke") === data.palette.edge && !shownEdge(asked.id)) p.setAttribute("stroke", "black");
+    }
+  }
+  const shownEdge = (id) => stepper.shown() > 0 && data.steps[stepper.shown() - 1].edges.includes(id);
   function update() {
     const quizzing = model.get("quiz");
+    mark(false);
     stepper.show(model.get("frame"));
+    asked = quizzing && model.get("asking") ? el.querySelector(`[id="${CSS.escape(model.get("asking"))}"]`) : null;
+    mark(true);
     for (const b of [prev, next, slider]) b.disabled = quizzing;
     quiz.hidden = !quizzing;
     question.textContent = model.get("question") || "Done: every gradient is known.";
@@ -60,7 +74,7 @@ function render({ model, el }) {
     verdict.className = "cr-verdict " + (v.right ? "right" : "wrong");
     if (v.right) input.value = "";
   });
-  for (const name of ["frame", "quiz", "question"]) model.on("change:" + name, update);
+  for (const name of ["frame", "quiz", "question", "asking"]) model.on("change:" + name, update);
   update();
 }
 

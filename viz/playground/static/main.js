@@ -4,11 +4,14 @@
 // backprop steps recorded for a clicked sample.
 
 import { drawHists, drawLoss, drawRatios, fmt } from "./charts.js";
-import { httpClient, ServerDown } from "./client.js";
+import { ServerDown } from "./client.js";
 import { drawBoundary, drawHeatmap, drawNet, mapper } from "./network.js";
-import { hideBackprop, showBackprop, stepper, wireStepper } from "./stepper.js";
+import { hideBackprop, setRoot, showBackprop, stepper, wireStepper } from "./stepper.js";
 
-const $ = (id) => document.getElementById(id);
+let root = document; // the page, or a notebook widget's element
+let inPage = true; // a page of its own: the URL and the tab's storage are ours
+let initial = {}; // a widget's settings, given by the kernel
+const $ = (id) => root.querySelector("#" + id);
 
 // which knobs do something, given the others (the rest are hidden)
 const APPLIES = {
@@ -31,10 +34,7 @@ let lesson = ""; // the chosen preset, kept on screen and in the URL
 let previous = null; // the last run's validation losses, drawn dashed for comparison
 const received = []; // when frames arrived (frames/s counts what this page got)
 
-const client = httpClient({
-  down: () => banner("lost the server (stopped or restarted?): reconnecting by itself…"),
-  up: () => { banner(""); reopen().catch(report); },
-});
+let client = null;
 
 function banner(message) {
   $("offline").textContent = message;
@@ -54,7 +54,7 @@ function writeUrl() {
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(settings)) query.set(k, String(v));
   if (lesson) query.set("lesson", lesson);
-  history.replaceState(null, "", "?" + query.toString());
+  if (inPage) history.replaceState(null, "", "?" + query.toString());
 }
 
 function accepted(s) {
@@ -75,7 +75,7 @@ async function start() {
   schema = meta.schema;
   presets = meta.presets;
   buildForm();
-  const query = Object.fromEntries(new URLSearchParams(location.search));
+  const query = inPage ? Object.fromEntries(new URLSearchParams(location.search)) : { ...initial };
   lesson = query.lesson in presets ? query.lesson : "";
   delete query.lesson;
   showLesson();
@@ -85,7 +85,7 @@ async function start() {
 // this tab's session: the one it had before a reload (sessionStorage), else a new one
 async function reopen(fromUrl) {
   const wanted = fromUrl || settings;
-  const resume = sessionStorage.getItem("chainrule-session") || undefined;
+  const resume = (inPage && sessionStorage.getItem("chainrule-session")) || undefined;
   let made;
   try {
     made = await client.request("/api/session", { settings: wanted, resume });
@@ -95,7 +95,7 @@ async function reopen(fromUrl) {
     made = await client.request("/api/session", { settings: {} });
   }
   session = made.session;
-  sessionStorage.setItem("chainrule-session", session);
+  if (inPage) sessionStorage.setItem("chainrule-session", session);
   points = null;
   accepted(made.settings);
   if (!document.hidden) client.listen(session, onFrame);
@@ -126,7 +126,7 @@ function remember(s) {
 // server, so six tabs each holding one would leave none for a seventh. The run pauses
 // 5 s after its last viewer leaves; the stream comes back when shown.
 document.addEventListener("visibilitychange", () => {
-  if (!session) return;
+  if (!session || !inPage) return;
   if (document.hidden) client.close();
   else client.listen(session, onFrame);
 });
@@ -158,7 +158,7 @@ function sendSettings(changes) {
 }
 
 async function trySettings(wanted, names) {
-  document.querySelectorAll(".knob.bad").forEach((k) => k.classList.remove("bad"));
+  root.querySelectorAll(".knob.bad").forEach((k) => k.classList.remove("bad"));
   try {
     const reply = await client.request(`/api/session/${session}/settings`, { settings: wanted });
     showError("");
@@ -169,7 +169,7 @@ async function trySettings(wanted, names) {
     showError(err.message); // the server kept the model it had; so does the form
     fillForm(settings, true);
     const bad = names.find((n) => err.message.startsWith(n)) || names[0];
-    const knob = document.querySelector(`[data-knob="${bad}"]`);
+    const knob = root.querySelector(`[data-knob="${bad}"]`);
     if (knob) knob.classList.add("bad");
   }
 }
@@ -249,14 +249,14 @@ function fillForm(s, force) {
     else input.value = String(value);
   }
   for (const [name, applies] of Object.entries(APPLIES)) {
-    const row = document.querySelector(`[data-knob="${name}"]`);
+    const row = root.querySelector(`[data-knob="${name}"]`);
     if (row) row.hidden = !applies(s);
   }
 }
 
 // the loss menu shows the loss in use: regression and 3+ classes have no choice
 function showLossUsed(task) {
-  const row = document.querySelector('[data-knob="loss"]');
+  const row = root.querySelector('[data-knob="loss"]');
   if (!row) return;
   const fixed = TASK_LOSS[task];
   row.querySelector("select").hidden = Boolean(fixed);
@@ -327,28 +327,6 @@ function pointPixel(split, i) {
   return [(px * r.width) / canvas.width, (py * r.height) / canvas.height];
 }
 
-$("boundary").addEventListener("click", (e) => {
-  if (!state || !points) return;
-  const r = e.target.getBoundingClientRect();
-  const cx = e.clientX - r.left, cy = e.clientY - r.top;
-  let best = null;
-  for (const split of ["train", "val"]) {
-    points[split].forEach((_, i) => {
-      const [px, py] = pointPixel(split, i);
-      const d = Math.hypot(px - cx, py - cy);
-      if (d < 9 && (!best || d < best.d)) best = { split, i, d };
-    });
-  }
-  if (best) openBackprop(best.split, best.i);
-});
-
-// keyboard users pick a sample by its number
-$("sample-form").addEventListener("submit", (e) => {
-  e.preventDefault();
-  const [split, index] = [$("sample-split").value, Number($("sample-index").value)];
-  if (Number.isInteger(index)) openBackprop(split, index);
-});
-
 async function openBackprop(split, index) {
   try {
     const g = await client.request(`/api/session/${session}/backprop`, { split, index });
@@ -359,18 +337,52 @@ async function openBackprop(split, index) {
   }
 }
 
-wireStepper();
-$("play").onclick = () => control("play");
-$("pause").onclick = () => control("pause");
-$("step").onclick = () => control("step");
-$("reset").onclick = () => {
-  hideBackprop();
-  if (state) remember(state);
-  control("reset");
-};
+// Show the playground in `where` (the page's document, or a widget's element, already
+// holding the page's elements), talking through the client `makeClient(handlers)` makes.
+export function mount(where, makeClient, options) {
+  root = where;
+  inPage = !(options && options.widget);
+  initial = (options && options.settings) || {};
+  setRoot(where);
+  client = makeClient({
+    down: () => banner("lost the server (stopped or restarted?): reconnecting by itself…"),
+    up: () => { banner(""); reopen().catch(report); },
+  });
+  $("boundary").addEventListener("click", (e) => {
+    if (!state || !points) return;
+    const r = e.target.getBoundingClientRect();
+    const cx = e.clientX - r.left, cy = e.clientY - r.top;
+    let best = null;
+    for (const split of ["train", "val"]) {
+      points[split].forEach((_, i) => {
+        const [px, py] = pointPixel(split, i);
+        const d = Math.hypot(px - cx, py - cy);
+        if (d < 9 && (!best || d < best.d)) best = { split, i, d };
+      });
+    }
+    if (best) openBackprop(best.split, best.i);
+  });
 
-window.playground = {
-  pointPixel, stepper,
-  get state() { return state; }, get session() { return session; },
-};
-start().catch((err) => (err instanceof ServerDown ? null : showError("could not start: " + err.message)));
+  // keyboard users pick a sample by its number
+  $("sample-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const [split, index] = [$("sample-split").value, Number($("sample-index").value)];
+    if (Number.isInteger(index)) openBackprop(split, index);
+  });
+
+  wireStepper();
+  $("play").onclick = () => control("play");
+  $("pause").onclick = () => control("pause");
+  $("step").onclick = () => control("step");
+  $("reset").onclick = () => {
+    hideBackprop();
+    if (state) remember(state);
+    control("reset");
+  };
+
+  window.playground = {
+    pointPixel, stepper,
+    get state() { return state; }, get session() { return session; },
+  };
+  start().catch((err) => (err instanceof ServerDown ? null : showError("could not start: " + err.message)));
+}

@@ -5,7 +5,13 @@
 
 import { el, fmt, text } from "./charts.js";
 
-const $ = (id) => document.getElementById(id);
+let root = document;
+const $ = (id) => root.querySelector("#" + id);
+
+// where the panel's elements are: the page, or a notebook widget's element
+export function setRoot(where) {
+  root = where;
+}
 const bp = { g: null, frame: 0, open: new Set(), items: [], grads: null, gradsAt: -1 };
 
 export function showBackprop(g, split, index) {
@@ -169,7 +175,7 @@ function showFrame(k) {
 }
 
 function gradTable(g, grad, k) {
-  const tbody = document.querySelector("#grads tbody");
+  const tbody = root.querySelector("#grads tbody");
   if (tbody.dataset.built !== String(g.nodes.length) + g.loss) {
     tbody.innerHTML = "";
     g.grads.forEach((w) => {
