@@ -90,8 +90,8 @@ model = MLP(3, [4, 2], "tanh", seed=0)
 for layer, W, b in zip(model.linear_layers, (W1, W2), (b1, b2)):
     for i, row in enumerate(layer.weight):
         for j, w in enumerate(row):
-            w.data = W[i, j]
-        layer.bias[i].data = b[i]
+            w.data = float(W[i, j])
+        layer.bias[i].data = float(b[i])
 out = model([Value(v) for v in x])
 loss = sum(((o - t) ** 2 for o, t in zip(out, y)), Value(0.0)) * 0.5
 loss.backward()

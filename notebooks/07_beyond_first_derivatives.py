@@ -85,9 +85,10 @@ params = model.parameters()
 
 
 def loss_fn():
-    """Mean squared error of the model on the 40 points (a fresh graph each call)."""
-    out = model([[Value(float(a)) for a in row] for row in xs])
-    return add_all([(o[0] - float(t)) ** 2 for o, t in zip(out, ys)]) / len(xs)
+    """Mean squared error of the model on the 40 points (a fresh scalar graph each call,
+    one sample at a time, so that it can be differentiated twice)."""
+    out = [model([Value(float(a)) for a in row]) for row in xs]
+    return add_all([(o - float(t)) ** 2 for o, t in zip(out, ys)]) / len(xs)
 
 
 def hvp(v):
@@ -103,7 +104,7 @@ w0 = np.array([p.data for p in params])
 
 def grad_at(w):
     for p, wi in zip(params, w):
-        p.data = wi
+        p.data = float(wi)
     return np.array(grad(loss_fn(), params), dtype=float)
 
 
@@ -144,7 +145,7 @@ def descend(eta, steps=40):
         g = grad(loss, params)
         losses.append(loss.data)
         for p, gi in zip(params, g):
-            p.data -= eta * gi
+            p.data = float(p.data - eta * gi)  # a plain float: a numpy scalar would read as a batch
     grad_at(w0)
     return losses
 
@@ -185,7 +186,7 @@ grad_at(w0)
 for _ in range(40):
     g = grad(loss_fn(), params)
     for p, gi in zip(params, g):
-        p.data -= eta * gi
+        p.data = float(p.data - eta * gi)  # a plain float: a numpy scalar would read as a batch
 u = np.random.default_rng(1).normal(size=len(params))
 for _ in range(20):
     hu = hvp(u)

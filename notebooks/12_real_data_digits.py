@@ -76,7 +76,10 @@ plt.show()
 #
 # A $64 \to 32 \to 10$ ReLU network, ten outputs (one score per digit), the cross-entropy
 # loss, Adam, mini-batches of 50. `fit(..., patience=6)` stops after six epochs without a
-# better validation loss and restores the weights of the best epoch.
+# better validation loss and restores the weights of the best epoch. `fit` builds one graph
+# per mini-batch: the same per-unit graph as always, each node's number an array over the
+# batch's 50 samples (`chainrule.engine.batched`), so an epoch is a handful of backward
+# passes, not 300.
 
 # %%
 model = MLP(64, [32, 10], seed=0)
