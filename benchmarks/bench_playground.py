@@ -35,7 +35,7 @@ LIVE = {
         "samples": "2000", "val_split": "0.1", "hidden": ",".join(["32"] * 8), "batch_size": "0"
     },
 }  # fmt: skip
-SECONDS = 4.0  # of play per live case
+SECONDS = 3.0  # of play per live case
 HEADER = ["case", "steps/s", "frames/s delivered", "frame KB mean / max",
           "request wait ms mean / max", "pause ms"]  # fmt: skip
 

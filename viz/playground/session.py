@@ -170,7 +170,9 @@ class Session:
                         except Exception as e:  # a bug: say so in the page, do not die
                             trainer.loop.finished = True
                             trainer.message = f"training failed: {type(e).__name__}: {e}"
-                    self._after(trainer, stepping)
+                # drawn without `work`: requests only read the model, and only this
+                # thread changes it
+                self._after(trainer, stepping)
 
     def _has_work(self) -> bool:
         wanted = self.running or self.pending > 0 or self.dirty or self.edits is not None
@@ -190,9 +192,9 @@ class Session:
                 if self._go_on():
                     return
                 show, self.dirty = self.dirty, False
+            self.work.release()
             if show:
                 self._publish(current)
-            self.work.release()
             try:
                 with self.lock:
                     self.changed.wait_for(lambda: self.dirty or self._go_on(), IDLE_CHECK)
@@ -210,8 +212,8 @@ class Session:
             trainer.message = f"paused: no tab showed this run for {UNWATCHED:g} s"
 
     def _after(self, trainer: Trainer, stepped: bool) -> None:
-        """Bookkeeping after a slice (with `work` held): a finished step counts, the run
-        pauses when done or unwatched, and a frame is drawn when one is due."""
+        """Bookkeeping after a step: it counts, the run pauses when done or unwatched, and
+        a frame is drawn when one is due."""
         now = time.monotonic()
         with self.lock:
             if stepped:
@@ -240,8 +242,8 @@ class Session:
         return len(self._steps) / span if span > 0.2 else None
 
     def _publish(self, trainer: Trainer) -> None:
-        """Draw a frame (the caller holds `work`, or no worker runs yet); `lock` is only
-        taken to swap it in."""
+        """Draw a frame (in the worker, or before it runs: only that thread changes the
+        model, so reading it needs no `work`); `lock` is only taken to swap it in."""
         t0 = time.perf_counter()
         state = trainer.snapshot()
         with self.lock:

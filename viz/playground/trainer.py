@@ -4,8 +4,9 @@
 nn's loop does the step (forward, loss + λ₁Σ|w| + λ₂Σw², backward, the optimizer's step,
 each tensor's update ratio ‖Δw‖/‖w‖), the epoch (schedule, validation, the best
 checkpoint, early stopping) and the live edits (`set`). The playground adds one thing: a
-step is done in slices of about 30 ms (see `slices`), so that the thread that trains can
-pause, or let a request read the model, between two.
+step is done in slices (`nn.train.Trainer.slices`, CHUNK samples each, on the batched
+engine), so that the thread that trains can pause, or let a request read the model,
+between two (see `slices`).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from chainrule.nn.data import (
     train_val_split,
 )
 from chainrule.nn.optim import Optimizer
+from chainrule.nn.train import Trainer as Loop
 from chainrule.viz.playground import config, views
-from chainrule.viz.playground.slices import SlicedLoop, SlicedMLP, chunk_size
+from chainrule.viz.playground.slices import CHUNK, pause_point
 
 RATIO_WINDOW = 400  # steps of update ratios kept for the plot
 HISTORY_POINTS = 1000  # per-epoch curves sent to the page at most this long (downsampled)
@@ -93,9 +95,9 @@ def loss_function(name: str) -> Any:
     return LOSSES[name].fn
 
 
-def build_model(s: dict[str, Any], nin: int, nout: int) -> SlicedMLP:
+def build_model(s: dict[str, Any], nin: int, nout: int) -> MLP:
     init = "zeros" if s["init"] == "zero" else s["init"]
-    model = SlicedMLP(
+    model = MLP(
         nin,
         [*config.widths(s), nout],
         s["activation"],
@@ -104,7 +106,6 @@ def build_model(s: dict[str, Any], nin: int, nout: int) -> SlicedMLP:
         dropout=s["dropout"],
         seed=s["seed"],
     )
-    model.chunk = 2 * chunk_size(model)  # no backward: twice the samples in a slice
     tune_modules(model, s)
     return model
 
@@ -186,7 +187,7 @@ class Trainer:
         self.model = build_model(s, x.shape[1], nout)
         self.params = self.model.parameters()
         optimizer = build_optimizer(s, self.params)
-        self.loop = SlicedLoop(
+        self.loop = Loop(
             self.model, xt, yt, optimizer,
             epochs=s["epochs"], loss=self.loss_name, batch_size=s["batch_size"] or None,
             val=(xv, yv), scheduler=build_schedule(s, optimizer), l1=s["l1"], l2=s["l2"],
@@ -223,7 +224,8 @@ class Trainer:
         if self.loop.finished:
             return
         try:
-            self.loop.step()
+            for _ in self.loop.slices(CHUNK):
+                pause_point()
         except ArithmeticError as e:  # nn's FloatingPointError, or an overflow it let by
             self.loop.finished = True
             self.failed = self.message = (
