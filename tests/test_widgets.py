@@ -43,6 +43,7 @@ def test_the_quiz_reveals_a_step_only_after_each_edge_is_answered_right() -> Non
             assert right.right, (k, j, right.message)
         assert w.frame == k + 1
     assert w.question == "" and w.score == (sum(map(len, expected)), sum(map(len, expected)))
+    assert w.data == Stepper(o).data  # every step revealed: the whole page's data
     assert not w.submit("1").right  # nothing left to ask
     assert v["x1"].grad == pytest.approx(-1.5)  # the gradients of one backward()
 
@@ -177,6 +178,7 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
         assert page.inner_text("#w .cr-counter") == "step 0/5"
         verdict = w.submit("0.5")
         changes = {
+            "data": w.data,  # the revealed step's numbers, sent by the kernel with its frame
             "frame": w.frame,
             "question": w.question,
             "asking": w.asking,
@@ -191,3 +193,23 @@ def test_the_widgets_page_asks_sends_the_answer_and_reveals_the_step(tmp_path: P
         page.screenshot(path=str(tmp_path / "widget.png"))
         assert errors == []
         browser.close()
+
+
+def test_in_quiz_mode_the_page_never_holds_an_answer_before_it_is_given() -> None:
+    o, _ = lecture_neuron()
+    full = Stepper(o).data["steps"]
+    w = Stepper(o, quiz=True)
+
+    def hidden(k: int) -> bool:  # step k's new gradients and caption are not in the page
+        s = w.data["steps"][k]
+        return s["caption"] == [] and all(g[2] == g[1] for g in s["grads"])
+
+    assert all(hidden(k) for k in range(len(full)))
+    before = json.dumps(w.data)
+    for g in full[0]["grads"]:
+        assert f'"{g[2]}"' not in before or g[2] == g[1]
+    for added in _answers(o)[0]:
+        w.submit(f"{added:.4g}")
+    assert w.data["steps"][0] == full[0] and all(hidden(k) for k in range(1, len(full)))
+    w.quiz = False  # stepping freely again: everything is shown
+    assert w.data["steps"] == full

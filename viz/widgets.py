@@ -140,6 +140,19 @@ class Quiz:
         )
 
 
+def _revealed(data: dict[str, Any], frame: int | None) -> dict[str, Any]:
+    """The page's data with every step from `frame` on blanked (None: all shown). In quiz
+    mode the browser never holds an answer before the student has given it: a step's new
+    gradients and its caption are sent only once the step is revealed."""
+    if frame is None:
+        return data
+    steps = [
+        s if k < frame else {**s, "grads": [[g[0], g[1], g[1]] for g in s["grads"]], "caption": []}
+        for k, s in enumerate(data["steps"])
+    ]
+    return {**data, "steps": steps}
+
+
 class Stepper(anywidget.AnyWidget):  # type: ignore[misc]
     """The stepper widget (see the module docstring). `params=` draws parameters as such;
     `sample=k` steps through sample k of a batched graph; `rankdir`, `fmt`, `show_local`
@@ -173,10 +186,10 @@ class Stepper(anywidget.AnyWidget):  # type: ignore[misc]
             tr.walk()
             data, widest = stepper_data(tr, style)
             svg = pipe(draw_trace(tr, style, Marks(grad_text=widest))).decode()
-        self._quiz = Quiz(tr)
+        self._quiz, self._data = Quiz(tr), data
         super().__init__(
             svg=svg[svg.index("<svg") :],
-            data=data,
+            data=_revealed(data, self._quiz.frame if quiz else None),
             legend=_legend_html(data["stats"]),
             quiz=quiz,
             frame=self._quiz.frame if quiz else 0,
@@ -192,9 +205,15 @@ class Stepper(anywidget.AnyWidget):  # type: ignore[misc]
         self.answer = ""  # ready for the same text again
         self.verdict = {"right": verdict.right, "message": verdict.message}
 
+    @traitlets.observe("quiz")
+    def _on_quiz(self, change: dict[str, Any]) -> None:
+        self.data = _revealed(self._data, self._quiz.frame if change["new"] else None)
+
     def submit(self, text: str) -> Verdict:
         """Answer the current question (what the page's answer box does)."""
         verdict = self._quiz.answer(text)
+        # the revealed step's numbers reach the page before the frame that shows them
+        self.data = _revealed(self._data, self._quiz.frame if self.quiz else None)
         self.frame = self._quiz.frame
         self.question = self._quiz.question()
         self.asking = self._quiz.asking()

@@ -44,7 +44,11 @@ function render({ model, el }) {
     }
   }
   const shownEdge = (id) => stepper.shown() > 0 && data.steps[stepper.shown() - 1].edges.includes(id);
+  function refresh() {  // the kernel sends a step's numbers only once it is revealed (quiz)
+    model.get("data").steps.forEach((s, k) => Object.assign(data.steps[k], s));
+  }
   function update() {
+    refresh();
     const quizzing = model.get("quiz");
     mark(false);
     stepper.show(model.get("frame"));
@@ -74,7 +78,7 @@ function render({ model, el }) {
     verdict.className = "cr-verdict " + (v.right ? "right" : "wrong");
     if (v.right) input.value = "";
   });
-  for (const name of ["frame", "quiz", "question", "asking"]) model.on("change:" + name, update);
+  for (const name of ["data", "frame", "quiz", "question", "asking"]) model.on("change:" + name, update);
   update();
 }
 
