@@ -29,12 +29,15 @@ from chainrule.nn.losses import (
     mse_loss,
 )
 from chainrule.nn.module import Module, Parameter, Sequential, StateDictError
-from chainrule.nn.optim import SGD, Adam, AdamW, Optimizer
-from chainrule.nn.optim.lr_scheduler import (
+from chainrule.nn.optim import (  # optimizers and their schedules, as torch.optim has them
+    SGD,
+    Adam,
+    AdamW,
     CosineAnnealingLR,
     ExponentialLR,
     LRScheduler,
     MultiStepLR,
+    Optimizer,
     StepLR,
 )
 from chainrule.nn.regularization import l1_penalty, l2_penalty

@@ -24,22 +24,12 @@ from chainrule.cli.common import (
     whole,
 )
 from chainrule.engine import Value
+from chainrule.nn import optim
 from chainrule.nn.checkpoint import CheckpointError, check_writable, save, write_json
 from chainrule.nn.data import DATASETS, train_val_split
 from chainrule.nn.init import INITS
 from chainrule.nn.layers import MLP
 from chainrule.nn.module import Module
-from chainrule.nn.optim import (
-    SGD,
-    Adam,
-    AdamW,
-    CosineAnnealingLR,
-    ExponentialLR,
-    LRScheduler,
-    MultiStepLR,
-    Optimizer,
-    StepLR,
-)
 from chainrule.nn.task import CROSS_ENTROPY, HINGE
 from chainrule.nn.train import fit
 
@@ -51,19 +41,19 @@ MAX_SAMPLES = 100_000
 MAX_WIDTH = 1_000
 MAX_EPOCHS = 1_000_000
 
-OPTIMIZERS: dict[str, Callable[[list[Value], argparse.Namespace], Optimizer]] = {
-    "sgd": lambda p, a: SGD(p, lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay),
-    "adam": lambda p, a: Adam(p, lr=a.lr, weight_decay=a.weight_decay),
-    "adamw": lambda p, a: AdamW(p, lr=a.lr, weight_decay=a.weight_decay),
+OPTIMIZERS: dict[str, Callable[[list[Value], argparse.Namespace], optim.Optimizer]] = {
+    "sgd": lambda p, a: optim.SGD(p, lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay),
+    "adam": lambda p, a: optim.Adam(p, lr=a.lr, weight_decay=a.weight_decay),
+    "adamw": lambda p, a: optim.AdamW(p, lr=a.lr, weight_decay=a.weight_decay),
 }
-SCHEDULES: dict[str, Callable[[Optimizer, argparse.Namespace], LRScheduler | None]] = {
+SCHEDULES: dict[str, Callable[[optim.Optimizer, argparse.Namespace], optim.LRScheduler | None]] = {
     "none": lambda o, a: None,
-    "step": lambda o, a: StepLR(o, a.step_size, a.gamma),
-    "multistep": lambda o, a: MultiStepLR(
+    "step": lambda o, a: optim.StepLR(o, a.step_size, a.gamma),
+    "multistep": lambda o, a: optim.MultiStepLR(
         o, [max(1, a.epochs // 2), max(1, 3 * a.epochs // 4)], a.gamma
     ),
-    "exponential": lambda o, a: ExponentialLR(o, a.gamma ** (1 / a.step_size)),
-    "cosine": lambda o, a: CosineAnnealingLR(o, a.epochs),
+    "exponential": lambda o, a: optim.ExponentialLR(o, a.gamma ** (1 / a.step_size)),
+    "cosine": lambda o, a: optim.CosineAnnealingLR(o, a.epochs),
 }
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 

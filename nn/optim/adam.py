@@ -66,13 +66,8 @@ class Adam(Optimizer):
             raise ValueError(f"Adam state exp_avg_sq must be >= 0, got {state['exp_avg_sq']}")
 
     def update(self, p: Value, group: dict[str, Any], state: dict[str, Any]) -> None:
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        d = p.grad
-        if wd != 0.0:
-            if group["decoupled_weight_decay"]:
-                p.data *= 1.0 - lr * wd
-            else:
-                d = d + wd * p.data
+        lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+        d = self.decayed_grad(p, group)
         if not state:
             state.update(step=0, exp_avg=0.0, exp_avg_sq=0.0)
         state["step"] = t = int(state["step"]) + 1

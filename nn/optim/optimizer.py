@@ -87,6 +87,19 @@ class Optimizer:
         raise NotImplementedError
 
     # --- the loop -----------------------------------------------------------------------
+    @staticmethod
+    def decayed_grad(p: Value, group: dict[str, Any]) -> float:
+        """The gradient with the group's weight decay λ applied: coupled (L2, as torch's
+        SGD and Adam) it is g + λ·w; decoupled (AdamW, the lecture's weight decay) the
+        weight shrinks first, w ← (1 - lr·λ)·w, and the gradient is left as it is."""
+        lr, wd, d = group["lr"], group["weight_decay"], p.grad
+        if wd != 0.0:
+            if group["decoupled_weight_decay"]:
+                p.data *= 1.0 - lr * wd
+            else:
+                d = d + wd * p.data
+        return d  # type: ignore[no-any-return]
+
     def step(self) -> None:
         """One update of every parameter, group by group."""
         for group in self.param_groups:

@@ -58,13 +58,8 @@ class SGD(Optimizer):
             raise ValueError(f"SGD state holds only momentum_buffer, got {sorted(state)}")
 
     def update(self, p: Value, group: dict[str, Any], state: dict[str, Any]) -> None:
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        d = p.grad
-        if wd != 0.0:
-            if group["decoupled_weight_decay"]:
-                p.data *= 1.0 - lr * wd
-            else:
-                d = d + wd * p.data
+        lr, mu = group["lr"], group["momentum"]
+        d = self.decayed_grad(p, group)
         if mu != 0.0:
             buf = state.get("momentum_buffer")
             buf = d if buf is None else buf * mu + (1.0 - group["dampening"]) * d
