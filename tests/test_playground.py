@@ -282,6 +282,64 @@ def test_backprop_steps_end_with_backwards_gradients(changes: dict) -> None:
     }
 
 
+# --- the digits preset ------------------------------------------------------------------
+def digits_trainer(samples: int = 600, epochs: int = 3) -> Trainer:
+    """The digits preset on fewer images (fast), trained for `epochs` epochs."""
+    changes = {**config.preset_changes("digits: real handwriting"), "samples": str(samples)}
+    t = Trainer(config.parse(changes))
+    while t.epoch < epochs:
+        t.step()
+    return t
+
+
+def test_digits_preset_learns_and_its_frame_holds_the_images() -> None:
+    from chainrule.nn.data import load_digits
+
+    s = config.preset("digits: real handwriting")
+    assert (s["dataset"], s["batch_size"], s["optimizer"], s["lr"]) == ("digits", 64, "adam", 0.01)
+    t = digits_trainer()
+    assert t.loss_name == "cross_entropy" and t.x_train.shape[1] == 64
+    assert t.x_train.max() <= 1.0  # pixels 0..16 divided by 16
+    frame = json.dumps(finite(t.snapshot()), allow_nan=False)
+    assert len(frame) <= 256 * 1024
+    snap = json.loads(frame)
+    assert "grid" not in snap and "curve" not in snap  # no 2-D picture of 64 inputs
+    assert t.points() == {"train": [], "val": []}
+    d = snap["digits"]
+    assert d["val_acc"] > 0.8 and d["train_acc"] > 0.8  # learns in 3 epochs
+    assert d["val_acc"] == pytest.approx(t.loop.history.val_acc[-1], abs=1e-3)
+    # the images are the data's own pixels; the guesses the model's argmax
+    x_all, _ = load_digits()
+    raw = {tuple(r) for r in x_all.astype(int).tolist()}
+    out, _ = views.forward(t.model, t.x_val)
+    guess = out.argmax(axis=1)
+    assert len(d["shown"]) == views.SHOWN
+    for i, img in enumerate(d["shown"]):
+        assert tuple(img["pixels"]) in raw and len(img["pixels"]) == 64
+        assert (img["label"], img["pred"]) == (t.y_val[i], guess[i])
+    wrong = [i for i, (p, y) in enumerate(zip(guess, t.y_val)) if p != y]
+    assert d["wrong_count"] == len(wrong) > 0 and d["val_count"] == len(t.y_val)
+    assert [w["index"] for w in d["wrong"]] == wrong[: views.GALLERY]
+    for w in d["wrong"]:
+        assert w["pred"] != w["label"] == t.y_val[w["index"]]
+        assert tuple(w["pixels"]) in raw
+
+
+def test_a_digit_unit_map_is_its_pixels_covariance_with_the_unit(server: Playground) -> None:
+    t = digits_trainer(samples=100, epochs=1)
+    m = views.digit_unit_map(t.model, t.x_train, 0, 3)
+    _, hidden = views.forward(t.model, t.x_train)
+    a = hidden[0][1][:, 3]
+    want = np.cov(np.column_stack([t.x_train, a]), rowvar=False, bias=True)[-1, :-1]
+    assert m["n"] == 8 and np.allclose(m["values"], want, atol=1e-5)
+    # the server's hover answers with it (no 2-D input plane to sample)
+    _, made = request(server, "/api/session", {"settings": {"dataset": "digits", "samples": 50}})
+    key = json.loads(made)["session"]
+    status, body = request(server, f"/api/session/{key}/inspect", {"layer": 1, "unit": 0})
+    got = json.loads(body)
+    assert status == 200 and got["heatmap"]["n"] == 8 and len(got["heatmap"]["values"]) == 64
+
+
 # --- the server --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def server() -> Iterator[Playground]:
@@ -1048,6 +1106,38 @@ def test_knobs_that_do_nothing_are_hidden_and_the_loss_in_use_shown(tab: Any) ->
     page.select_option("#set-dataset", "blobs")  # three classes: softmax cross-entropy
     page.wait_for_function("window.playground.state.task === 'cross_entropy'")
     assert "cross-entropy" in page.inner_text("[data-knob=loss]")
+
+
+def test_digits_preset_shows_images_and_the_misclassified_ones(tab: Any, tmp_path: Path) -> None:
+    page = tab()
+    page.select_option("#preset", "digits: real handwriting")
+    page.wait_for_function("location.search.includes('dataset=digits')")
+    page.click("#play")
+    wait_epochs(page, 2)
+    page.click("#pause")
+    page.wait_for_function("window.playground.state.digits && !window.playground.state.running")
+    d = page.evaluate("window.playground.state.digits")
+    assert d["val_acc"] > 0.8
+    assert not page.is_visible("#boundary")  # no 2-D boundary for 64 inputs
+    assert page.locator("#digit-shown canvas.digit-img").count() == len(d["shown"]) == 8
+    assert page.locator("#digit-wrong canvas.digit-img").count() == len(d["wrong"]) > 0
+    first = d["shown"][0]
+    assert page.inner_text("#digit-shown figcaption >> nth=0") == (
+        f"{first['label']} · guess {first['pred']}"
+    )
+    assert f"{d['wrong_count']} of {d['val_count']}" in page.inner_text("#digit-wrong-count")
+    assert "val acc" in page.inner_text("#digit-acc")
+    # the image is the frame's pixels: a pixel of ink 16 is black, of 0 white
+    shade = page.evaluate(
+        """() => { const c = document.querySelector('#digit-shown canvas');
+        return Array.from(c.getContext('2d').getImageData(0, 0, 8, 8).data
+          .filter((_, i) => i % 4 === 0)); }"""
+    )
+    assert shade == [math.floor(255 * (1 - v / 16) + 0.5) for v in first["pixels"]]
+    page.screenshot(path=str(tmp_path / "digits.png"), full_page=True)
+    page.select_option("#set-dataset", "moons")  # back to 2-D: the boundary returns
+    page.wait_for_function("window.playground.state.grid")
+    assert page.is_visible("#boundary") and not page.is_visible("#digits")
 
 
 def test_the_lesson_stays_on_screen_and_in_the_url(tab: Any) -> None:

@@ -126,7 +126,11 @@ class Api:
             nin = t.layers[layer].nin
             if edge is not None and (type(edge) is not int or not 0 <= edge < nin):
                 raise RequestError(HTTPStatus.BAD_REQUEST, f"input: 0 to {nin - 1}")
-            heatmap = views.unit_map(t.model, t.box, layer, unit)
+            heatmap = (
+                views.digit_unit_map(t.model, t.x_train, layer, unit)
+                if t.is_digits
+                else views.unit_map(t.model, t.box, layer, unit)
+            )
             w = None if edge is None else t.layers[layer].weight[unit][edge]
         where = f"layer {layer + 1} unit {unit}"
         return {

@@ -29,6 +29,7 @@ from chainrule.nn import (
     StepLR,
 )
 from chainrule.nn.data import (
+    load_digits,
     make_blobs,
     make_circles,
     make_moons,
@@ -68,6 +69,9 @@ def make_data(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     name = s["dataset"]
     if name == "xor":
         return make_xor(n, noise, seed)
+    if name == "digits":  # the first n images (the file's order mixes the digits)
+        x, y = load_digits()
+        return x[:n] / 16.0, y[:n]
     makers: dict[str, Any] = {
         "moons": lambda: make_moons(n, noise=noise, seed=seed),
         "circles": lambda: make_circles(n, noise=noise * 0.5, seed=seed),
@@ -303,20 +307,32 @@ class Trainer:
         return out
 
     # --- what the page shows ------------------------------------------------------
+    @property
+    def is_digits(self) -> bool:
+        return self.settings["dataset"] == "digits"
+
     def points(self) -> dict[str, list]:
+        if self.is_digits:  # 64-D: no plane to place them in (the frames carry images)
+            return {"train": [], "val": []}
+
         def rows(x: np.ndarray, y: list) -> list:
             return [[*np.round(xi, 4).tolist(), t] for xi, t in zip(x, y)]
 
         return {"train": rows(self.x_train, self.y_train), "val": rows(self.x_val, self.y_val)}
 
     def picture(self) -> dict[str, Any]:
-        """The views that depend on the weights: boundary or curve, histograms, network."""
+        """The views that depend on the weights: boundary, curve or digits, histograms,
+        network."""
         with np.errstate(over="ignore", invalid="ignore"):
             out: dict[str, Any] = {
                 "hist": views.histograms(self.model, self.x_train),
                 "net": views.network(self.model),
             }
-            if self.loss_name == "mse":
+            if self.is_digits:
+                out["digits"] = views.digits(
+                    self.model, self.x_train, self.y_train, self.x_val, self.y_val
+                )
+            elif self.loss_name == "mse":
                 out["curve"] = views.curve(self.model, self.box)
             else:
                 out["grid"] = views.boundary(self.model, self.box, self.loss_name)

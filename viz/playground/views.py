@@ -9,6 +9,7 @@ against the model's own `Value` forward.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -115,3 +116,56 @@ def unit_map(model: Module, box: list[list[float]], layer: int, unit: int, n: in
     finite = column[np.isfinite(column)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     return {"n": n, "values": np.round(column, 4).tolist(), "lo": lo, "hi": hi}
+
+
+SHOWN, GALLERY = 8, 60  # digits drawn with their guess; misclassified ones sent at most
+
+
+def _pixels(x: np.ndarray) -> list[list[int]]:
+    """Inputs scaled to 0..1 back to the data's 0..16 levels, as small integers (a frame
+    of 60 digits stays a few KB)."""
+    return np.clip(np.rint(x * 16.0), 0, 16).astype(int).tolist()
+
+
+def digits(
+    model: Module, x_train: np.ndarray, y_train: list, x_val: np.ndarray, y_val: list
+) -> dict[str, Any]:
+    """The digits view: the first SHOWN validation images with their label and the model's
+    guess (argmax of the outputs, i.e. of softmax), the misclassified validation images
+    (up to GALLERY, with their index), and the accuracies of both splits."""
+
+    def guesses(x: np.ndarray) -> np.ndarray:
+        out, _ = forward(model, x)
+        # a diverged run's nan outputs guess nothing (-1): counted wrong
+        return np.where(np.isfinite(out).all(axis=1), np.nan_to_num(out).argmax(axis=1), -1)
+
+    pv, yv = guesses(x_val), np.asarray(y_val, dtype=int)
+    pt = guesses(x_train)
+    wrong = np.flatnonzero(pv != yv)
+    return {
+        "shown": [
+            {"pixels": px, "label": int(t), "pred": int(p)}
+            for px, t, p in zip(_pixels(x_val[:SHOWN]), yv[:SHOWN], pv[:SHOWN])
+        ],
+        "wrong": [
+            {"pixels": px, "label": int(yv[i]), "pred": int(pv[i]), "index": int(i)}
+            for px, i in zip(_pixels(x_val[wrong[:GALLERY]]), wrong[:GALLERY])
+        ],
+        "wrong_count": int(wrong.size),
+        "val_count": int(yv.size),
+        "val_acc": round(float(np.mean(pv == yv)), 4) if yv.size else None,
+        "train_acc": round(float(np.mean(pt == np.asarray(y_train))), 4),
+    }
+
+
+def digit_unit_map(model: Module, x: np.ndarray, layer: int, unit: int) -> dict[str, Any]:
+    """What a unit responds to when the input is an 8x8 image (there is no input plane):
+    the inputs averaged with weights a_i - mean(a), a_i the unit's output on image i,
+    i.e. each pixel's covariance with the unit, as an 8 x 8 map."""
+    out, hidden = forward(model, x)
+    values = hidden[layer][1] if layer < len(hidden) else out
+    a = np.nan_to_num(values[:, unit])
+    cov = (a - a.mean()) @ (x - x.mean(axis=0)) / max(1, len(x))
+    side = math.isqrt(x.shape[1])
+    lo, hi = float(cov.min()), float(cov.max())
+    return {"n": side, "values": np.round(cov, 5).tolist(), "lo": lo, "hi": hi}

@@ -5,6 +5,7 @@
 
 import { drawHists, drawLoss, drawRatios, fmt } from "./charts.js";
 import { ServerDown } from "./client.js";
+import { drawDigits } from "./digits.js";
 import { drawBoundary, drawHeatmap, drawNet, mapper } from "./network.js";
 import { hideBackprop, setRoot, showBackprop, stepper, wireStepper } from "./stepper.js";
 
@@ -21,6 +22,7 @@ const APPLIES = {
   decay: (s) => s.schedule === "exponential",
   dropout_form: (s) => Number(s.dropout) > 0,
   bn_momentum: (s) => String(s.batchnorm) === "true",
+  noise: (s) => s.dataset !== "digits", // real images: no noise is added
 };
 const TASK_LOSS = { mse: "mse (regression)", cross_entropy: "cross-entropy (softmax, 3+ classes)" };
 
@@ -296,7 +298,7 @@ function draw() {
   $("note").textContent = s.note || "";
   $("view-title").textContent = s.grid ? "decision boundary" : "fitted curve";
   showLossUsed(s.task);
-  drawBoundary($("boundary"), s, points);
+  if (!drawDigits(root, s)) drawBoundary($("boundary"), s, points);
   drawLoss($("loss"), s, previous);
   drawRatios($("ratios"), s);
   drawNet($("net"), s, inspect);
