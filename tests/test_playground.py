@@ -313,10 +313,12 @@ def test_digits_preset_learns_and_its_frame_holds_the_images() -> None:
     raw = {tuple(r) for r in x_all.astype(int).tolist()}
     out, _ = views.forward(t.model, t.x_val)
     guess = out.argmax(axis=1)
-    assert len(d["shown"]) == views.SHOWN
-    for i, img in enumerate(d["shown"]):
+    assert [img["label"] for img in d["shown"]] == list(range(10))  # one of each digit
+    for img in d["shown"]:
+        i = img["index"]
         assert tuple(img["pixels"]) in raw and len(img["pixels"]) == 64
         assert (img["label"], img["pred"]) == (t.y_val[i], guess[i])
+        assert t.y_val.index(img["label"]) == i  # the first of its class
     wrong = [i for i, (p, y) in enumerate(zip(guess, t.y_val)) if p != y]
     assert d["wrong_count"] == len(wrong) > 0 and d["val_count"] == len(t.y_val)
     assert [w["index"] for w in d["wrong"]] == wrong[: views.GALLERY]
@@ -1119,7 +1121,7 @@ def test_digits_preset_shows_images_and_the_misclassified_ones(tab: Any, tmp_pat
     d = page.evaluate("window.playground.state.digits")
     assert d["val_acc"] > 0.8
     assert not page.is_visible("#boundary")  # no 2-D boundary for 64 inputs
-    assert page.locator("#digit-shown canvas.digit-img").count() == len(d["shown"]) == 8
+    assert page.locator("#digit-shown canvas.digit-img").count() == len(d["shown"]) == 10
     assert page.locator("#digit-wrong canvas.digit-img").count() == len(d["wrong"]) > 0
     first = d["shown"][0]
     assert page.inner_text("#digit-shown figcaption >> nth=0") == (

@@ -235,7 +235,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "and the best checkpoint is restored",
     },
     "digits: real handwriting": {
-        # every image; one mini-batch of 64 is one batched graph, so an epoch takes ~1 s
+        # every image; a mini-batch of 64 is one batched graph: 20 epochs take ~6 s (val acc ~0.98)
         "dataset": "digits",
         "samples": 1797,
         "hidden": "32",

@@ -118,7 +118,7 @@ def unit_map(model: Module, box: list[list[float]], layer: int, unit: int, n: in
     return {"n": n, "values": np.round(column, 4).tolist(), "lo": lo, "hi": hi}
 
 
-SHOWN, GALLERY = 8, 60  # digits drawn with their guess; misclassified ones sent at most
+SHOWN, GALLERY = 10, 60  # digits drawn with their guess; misclassified ones sent at most
 
 
 def _pixels(x: np.ndarray) -> list[list[int]]:
@@ -130,9 +130,9 @@ def _pixels(x: np.ndarray) -> list[list[int]]:
 def digits(
     model: Module, x_train: np.ndarray, y_train: list, x_val: np.ndarray, y_val: list
 ) -> dict[str, Any]:
-    """The digits view: the first SHOWN validation images with their label and the model's
-    guess (argmax of the outputs, i.e. of softmax), the misclassified validation images
-    (up to GALLERY, with their index), and the accuracies of both splits."""
+    """The digits view: the first validation image of each class (SHOWN at most) with its
+    label and the model's guess (argmax of the outputs, i.e. of softmax), the misclassified
+    validation images (up to GALLERY, with their index), and the accuracies of both splits."""
 
     def guesses(x: np.ndarray) -> np.ndarray:
         out, _ = forward(model, x)
@@ -142,10 +142,12 @@ def digits(
     pv, yv = guesses(x_val), np.asarray(y_val, dtype=int)
     pt = guesses(x_train)
     wrong = np.flatnonzero(pv != yv)
+    # the first validation image of each class (a row of different digits), in class order
+    shown = np.unique(yv, return_index=True)[1][:SHOWN]
     return {
         "shown": [
-            {"pixels": px, "label": int(t), "pred": int(p)}
-            for px, t, p in zip(_pixels(x_val[:SHOWN]), yv[:SHOWN], pv[:SHOWN])
+            {"pixels": px, "label": int(yv[i]), "pred": int(pv[i]), "index": int(i)}
+            for px, i in zip(_pixels(x_val[shown]), shown)
         ],
         "wrong": [
             {"pixels": px, "label": int(yv[i]), "pred": int(pv[i]), "index": int(i)}

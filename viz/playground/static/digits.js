@@ -37,7 +37,7 @@ function card(root) {
   box = document.createElement("div");
   box.id = "digits";
   box.className = "card";
-  box.innerHTML = '<h2>digits <small>(validation images: label, and the model\'s guess)</small></h2>' +
+  box.innerHTML = '<h2>digits <small>(the first validation image of each digit: label · the model\'s guess)</small></h2>' +
     '<div id="digit-acc"></div><div id="digit-shown" class="digit-row"></div>' +
     '<h2>misclassified validation digits <small id="digit-wrong-count"></small></h2>' +
     '<div id="digit-wrong" class="digit-row"></div>';
