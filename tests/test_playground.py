@@ -1136,6 +1136,9 @@ def test_digits_preset_shows_images_and_the_misclassified_ones(tab: Any, tmp_pat
           .filter((_, i) => i % 4 === 0)); }"""
     )
     assert shade == [math.floor(255 * (1 - v / 16) + 0.5) for v in first["pixels"]]
+    page.click("#digit-wrong figure >> nth=0")  # a misclassified digit's own backprop
+    page.wait_for_selector("#backprop:not([hidden])")
+    assert f"val sample {d['wrong'][0]['index']}, " in page.inner_text("#bp-title")
     page.screenshot(path=str(tmp_path / "digits.png"), full_page=True)
     page.select_option("#set-dataset", "moons")  # back to 2-D: the boundary returns
     page.wait_for_function("window.playground.state.grid")

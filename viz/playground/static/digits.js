@@ -20,9 +20,11 @@ function digitCanvas(pixels, size) {
   return canvas;
 }
 
-function figure(d, size, caption) {
+function figure(d, size, caption, onPick) {
   const fig = document.createElement("figure");
   fig.className = "digit" + (d.pred === d.label ? "" : " wrong");
+  fig.title = `validation sample ${d.index}: click for its backprop`;
+  fig.onclick = () => onPick(d.index);
   fig.appendChild(digitCanvas(d.pixels, size));
   const cap = document.createElement("figcaption");
   cap.textContent = caption;
@@ -47,8 +49,9 @@ function card(root) {
 }
 
 // Draws the digits view when the frame has one; returns whether it did (the 2-D
-// boundary card is hidden then, and shown again for the other data sets).
-export function drawDigits(root, s) {
+// boundary card is hidden then, and shown again for the other data sets). A click on a
+// digit calls onPick(its validation index).
+export function drawDigits(root, s, onPick) {
   const d = s.digits;
   root.querySelector("#boundary").closest(".card").style.display = d ? "none" : "";
   const existing = root.querySelector("#digits");
@@ -61,10 +64,10 @@ export function drawDigits(root, s) {
   box.querySelector("#digit-acc").textContent =
     `val acc ${fmt(d.val_acc, 3)} (${d.val_count - d.wrong_count} of ${d.val_count} right) · train acc ${fmt(d.train_acc, 3)}`;
   box.querySelector("#digit-shown").replaceChildren(
-    ...d.shown.map((x) => figure(x, 48, `${x.label} · guess ${x.pred}`)));
+    ...d.shown.map((x) => figure(x, 48, `${x.label} · guess ${x.pred}`, onPick)));
   const more = d.wrong_count > d.wrong.length ? `, the first ${d.wrong.length} shown` : "";
   box.querySelector("#digit-wrong-count").textContent = `(${d.wrong_count} of ${d.val_count}${more}; guess ← true)`;
   box.querySelector("#digit-wrong").replaceChildren(
-    ...d.wrong.map((x) => figure(x, 32, `${x.pred} ← ${x.label}`)));
+    ...d.wrong.map((x) => figure(x, 32, `${x.pred} ← ${x.label}`, onPick)));
   return true;
 }

@@ -298,7 +298,7 @@ function draw() {
   $("note").textContent = s.note || "";
   $("view-title").textContent = s.grid ? "decision boundary" : "fitted curve";
   showLossUsed(s.task);
-  if (!drawDigits(root, s)) drawBoundary($("boundary"), s, points);
+  if (!drawDigits(root, s, (i) => openBackprop("val", i))) drawBoundary($("boundary"), s, points);
   drawLoss($("loss"), s, previous);
   drawRatios($("ratios"), s);
   drawNet($("net"), s, inspect);
