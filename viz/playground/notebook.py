@@ -22,7 +22,7 @@ from chainrule.viz.playground.api import Api, RequestError
 from chainrule.viz.playground.session import Session
 
 STATIC = Path(__file__).parent / "static"
-ORDER = ["charts", "client", "network", "stepper", "main", "widget"]  # imports come first
+ORDER = ["charts", "client", "network", "layers", "stepper", "main", "widget"]  # imports come first
 PREFIX = ".cr-pg"
 
 
