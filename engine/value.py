@@ -454,12 +454,18 @@ class Value(Node):
         """
         backprop.backward(self, gradient, create_graph)
 
-    def backward_steps(self) -> Iterator[backprop.Step]:
+    def backward_steps(self, sample: int | None = None) -> Iterator[backprop.Step]:
         """The backward pass one chain-rule step at a time (see `backprop.Step`).
 
         Starts from zeroed gradients on every node of this graph, leaves included, so the
-        steps show exactly this pass's arithmetic even after an earlier `backward()`."""
-        return backprop.steps(self)
+        steps show exactly this pass's arithmetic even after an earlier `backward()`. On a
+        batched graph, `sample=k` gives sample k's own pass, rooted at its own loss term,
+        with its numbers, and writes no gradient (see `engine.sampled`)."""
+        if sample is None:
+            return backprop.steps(self)
+        from chainrule.engine.sampled import sample_steps
+
+        return sample_steps(self, sample)
 
     def zero_grad(self) -> None:
         """Set grad to 0 on this node and everything it depends on (and drop leaves'

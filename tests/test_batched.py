@@ -355,3 +355,38 @@ def test_a_custom_op_runs_elementwise_on_a_batch() -> None:
     with pytest.raises(TypeError, match=r"Odd\.backward"):
         returning(None, "2").apply(x)
     assert math.isfinite(w.grad)
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_backward_steps_of_one_sample_is_that_samples_own_pass(batchnorm: bool) -> None:
+    X, y = make_moons(12, noise=0.1, seed=3)
+    Y = (y * 2 - 1).astype(float)
+    model = MLP(2, [4, 3, 1], seed=1, batchnorm=batchnorm)
+    loss = (1 - Y * model(X)).relu().mean() + 1e-4 * sum(p * p for p in model.parameters())
+    loss.backward()
+    grads = [p.grad for p in model.parameters()]
+    k = 5
+    steps = list(loss.backward_steps(sample=k))
+    assert [p.grad for p in model.parameters()] == grads  # the batch's gradients untouched
+    assert steps[0].upstream == 1.0 and [s.index for s in steps] == list(range(len(steps)))
+    params = {id(p) for p in model.parameters()}
+    # the pass reaches every parameter, and d(term)/dw from the steps is sample k's share:
+    # the batch's mean-loss gradient is the average of the samples' (without batch norm,
+    # whose statistics tie the samples together)
+    from_steps: dict[int, float] = {}
+    for s in steps:
+        for c in s.contributions:
+            if id(c.parent) in params:
+                from_steps[id(c.parent)] = from_steps.get(id(c.parent), 0.0) + c.added
+    assert set(from_steps) == params
+    if not batchnorm:
+        model.eval()
+        term = (1 - Y[k] * model(X[k].tolist())).relu()
+        mine = list(term.backward_steps())
+        assert [s.node.op for s in steps] == [s.node.op for s in mine]
+        for a, b in zip(steps, mine):
+            assert a.upstream == pytest.approx(b.upstream, rel=1e-12, abs=1e-15)
+            added = [c.added for c in b.contributions]
+            assert [c.added for c in a.contributions] == pytest.approx(added, rel=1e-12, abs=1e-15)
+    with pytest.raises(IndexError, match="out of range for a batch of 12"):
+        list(loss.backward_steps(sample=12))

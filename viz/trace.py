@@ -27,18 +27,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 from chainrule.engine import Step, Value
 from chainrule.engine.backprop import order
+from chainrule.engine.sampled import at as _at
+from chainrule.engine.sampled import is_batched as _batched
+from chainrule.engine.sampled import sample_graph
+from chainrule.engine.sampled import sample_order as _sample_order
 
 OP_WORDS = {"+": "add", "*": "mul", "-": "sub", "/": "div", "**": "pow"}
 MAX_NODES = 2000
 """Default node limit of a trace (a larger drawing or page is unreadable anyway)."""
-
-
-def _is_batch(x: Any) -> bool:
-    return getattr(x, "ndim", 0) >= 1
 
 
 def _num(x: float) -> str:
@@ -263,10 +263,6 @@ def _kind(v: Value, params: set[int], stats: set[int]) -> str:
     return "input" if v.label else "constant"
 
 
-def _at(x: Any, sample: int | None) -> float:
-    return float(x[sample] if sample is not None and _is_batch(x) else x)
-
-
 def trace(
     root: Value,
     params: Iterable[Value] = (),
@@ -296,107 +292,3 @@ def trace(
     ]
     names = _names(nodes, kinds, data)
     return Trace(root, nodes, kinds, names, data, edges, sample, batch)
-
-
-# --- one sample of a batched graph ---------------------------------------------------
-
-
-def _batched(root: Value) -> bool:
-    """Whether any node of the graph holds a batch (an array) rather than a number."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        v = stack.pop()
-        if _is_batch(v.data):
-            return True
-        seen.add(id(v))
-        stack.extend(p for p in v.parents if id(p) not in seen)
-    return False
-
-
-class _BatchDependence:
-    """Whether a node's value depends on the batch (a batched node at or above it)."""
-
-    def __init__(self) -> None:
-        self.known: dict[int, bool] = {}
-
-    def __call__(self, root: Value) -> bool:
-        stack: list[tuple[Value, bool]] = [(root, False)]
-        while stack:  # post-order, so a chain of a million nodes needs no recursion
-            v, ready = stack.pop()
-            if id(v) in self.known:
-                continue
-            if _is_batch(v.data) or v.is_leaf:
-                self.known[id(v)] = _is_batch(v.data)
-            elif ready:
-                self.known[id(v)] = any(self.known[id(p)] for p in v.parents)
-            else:
-                stack.append((v, True))
-                stack.extend((p, False) for p in v.parents if id(p) not in self.known)
-        return self.known[id(root)]
-
-
-def sample_graph(root: Value, sample: int | None) -> tuple[Value, set[int], int]:
-    """(the sample's root, the batch statistics' ids, the batch size) of a batched graph.
-
-    The sample's root is the first batched node below the scalar top of the graph
-    (`(...).mean() + reg`: the per-sample loss term). Below it, a scalar node computed
-    from the batch (batch norm's mean and standard deviation) is a batch statistic: a
-    leaf of the sample's graph; scalars computed from parameters alone stay as they are."""
-    if sample is None:
-        raise ValueError("this graph is batched: pass sample=k to show sample k's graph")
-    depends = _BatchDependence()
-    v = root
-    while not _is_batch(v.data):
-        batched = [p for p in v.parents if depends(p)]
-        if not batched:
-            raise ValueError("sample= needs a graph computed over a batch")
-        v = batched[0]
-    n = len(cast(Any, v.data))  # a batched node: one entry per sample
-    if not -n <= sample < n:
-        raise IndexError(f"sample {sample} is out of range for a batch of {n}")
-    stats: set[int] = set()
-    seen: set[int] = set()
-    stack = [v]
-    while stack:
-        u = stack.pop()
-        if id(u) in seen:
-            continue
-        seen.add(id(u))
-        if not _is_batch(u.data) and depends(u):
-            stats.add(id(u))
-            continue
-        stack.extend(u.parents)
-    return v, stats, n
-
-
-def _sample_order(root: Value, stats: set[int]) -> list[Value]:
-    """The sample's nodes in the order `engine.backprop.order` gives a per-sample graph,
-    reversed (parents first, the root last), with each batch statistic as a leaf: the
-    same numbering, so the same drawing."""
-
-    def interior(v: Value) -> bool:
-        return not v.is_leaf and id(v) not in stats
-
-    topo: list[Value] = []
-    visited: set[int] = set()
-    stack: list[Value | None] = [root] if interior(root) else []
-    while stack:  # engine.backprop.interior_order's depth-first post-order
-        v = stack.pop()
-        if v is None:
-            topo.append(cast(Value, stack.pop()))
-            continue
-        if id(v) in visited:
-            continue
-        visited.add(id(v))
-        stack += [v, None]
-        stack += [p for p in v.parents if interior(p) and id(p) not in visited]
-    topo.reverse()
-    seen: set[int] = set()
-    leaves = [
-        p
-        for v in topo
-        for p in v.parents
-        if not interior(p) and not (id(p) in seen or seen.add(id(p)))  # type: ignore[func-returns-value]
-    ]
-    return (topo + leaves)[::-1] if topo else [root]
