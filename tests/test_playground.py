@@ -4,6 +4,7 @@ bad requests, event stream, Ctrl-C), and the page in headless Chromium."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -20,9 +21,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from chainrule.nn import Layer
 from chainrule.nn.finite import finite_or_none as finite
 from chainrule.viz.playground import Playground, config, start, views
 from chainrule.viz.playground import backprop as bp
+from chainrule.viz.playground import layerwise as lw
 from chainrule.viz.playground.trainer import Trainer, make_xor
 
 from tests.browser import launch
@@ -237,6 +240,15 @@ def test_a_diverging_run_stops_with_a_message_and_still_draws() -> None:
 
 
 # --- one sample's backprop --------------------------------------------------------------
+def sample_graph(changes: dict, index: int) -> tuple[Trainer, list[float], Any, dict]:
+    """A 4,3 network trained 10 steps, training sample `index`, and its graph."""
+    t = trainer(hidden="4,3", **changes)
+    for _ in range(10):
+        t.step()
+    x, y = t.x_train[index].tolist(), t.y_train[index]
+    return t, x, y, bp.graph(t.model, x, y, t.loss_name)
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -247,11 +259,7 @@ def test_a_diverging_run_stops_with_a_message_and_still_draws() -> None:
     ],
 )
 def test_backprop_steps_end_with_backwards_gradients(changes: dict) -> None:
-    t = trainer(hidden="4,3", **changes)
-    for _ in range(10):
-        t.step()
-    x, y = t.x_train[2].tolist(), t.y_train[2]
-    g = bp.graph(t.model, x, y, t.loss_name)
+    t, x, y, g = sample_graph(changes, 2)
     # an independent backward() on the model as trained (fused neurons): same numbers
     model = t.model
     model.eval()
@@ -340,6 +348,48 @@ def test_a_digit_unit_map_is_its_pixels_covariance_with_the_unit(server: Playgro
     status, body = request(server, f"/api/session/{key}/inspect", {"layer": 1, "unit": 0})
     got = json.loads(body)
     assert status == 200 and got["heatmap"]["n"] == 8 and len(got["heatmap"]["values"]) == 64
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"dropout": 0.2, "activation": "tanh"},
+        {"dataset": "regression", "activation": "sigmoid"},
+        {"dataset": "blobs"},
+    ],
+)
+def test_layer_by_layer_deltas_give_the_scalar_graphs_gradients(changes: dict) -> None:
+    t, x, y, g = sample_graph(changes, 3)
+    grads = {w["name"]: w["grad"] for w in g["grads"]}
+    result = lw.check(lw.layerwise(t.model, x, y, t.loss_name), grads)
+    assert result["available"] and result["agrees"], result["max_diff"]
+    layers = result["layers"]
+    assert [r["name"] for r in layers] == [
+        f"layers.{i}" for i, m in reversed(list(enumerate(t.model.layers))) if isinstance(m, Layer)
+    ]
+    for r in layers:  # dL/dW = δ aᵀ and dL/db = δ, entry by entry, as the graph's
+        for j, row in enumerate(r["dW"]):
+            assert r["db"][j] == pytest.approx(grads[f"{r['name']}.bias.{j}"], rel=1e-9, abs=1e-15)
+            for i, v in enumerate(row):
+                assert v == pytest.approx(grads[f"{r['name']}.weight.{j}.{i}"], rel=1e-9, abs=1e-15)
+    # δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ f′(zˡ), from the next layer's δ and weights
+    for upper, lower in itertools.pairwise(layers):
+        w = np.array(
+            [[p.data for p in row] for row in t.model.layers[int(upper["name"][7:])].weight]
+        )
+        back = w.T @ np.array(upper["delta"])
+        assert np.allclose(lower["delta"], back * np.array(lower["fprime"]), rtol=1e-12, atol=0)
+        assert upper["a_in"] == lower["out"]  # a layer's input is the layer below's output
+    assert layers[-1]["a_in"] == x
+    # the check can fail: one gradient off by a little is reported
+    grads["layers.0.weight.0.0"] += 1e-6
+    assert not lw.check(lw.layerwise(t.model, x, y, t.loss_name), grads)["agrees"]
+
+
+def test_layer_by_layer_refuses_batch_norm_saying_why() -> None:
+    t = trainer(hidden="4,3", batchnorm=True)
+    result = lw.layerwise(t.model, t.x_train[0].tolist(), t.y_train[0], t.loss_name)
+    assert not result["available"] and "BatchNorm1d" in result["reason"]
 
 
 # --- the server --------------------------------------------------------------------------
@@ -612,6 +662,49 @@ def test_clicking_a_point_steps_through_its_backprop(tab: Any, server: Playgroun
     assert page.locator("#bp-svg g.item").count() == int(
         re.search(r"(\d+) nodes", page.inner_text("#bp-title")).group(1)
     )
+
+
+def test_layer_by_layer_mode_shows_deltas_then_gradients(
+    tab: Any, server: Playground, tmp_path: Path
+) -> None:
+    page = tab("?hidden=4,3&dataset=moons&samples=60&activation=tanh")  # no dead units
+    for _ in range(3):
+        page.click("#step")
+    page.wait_for_function("window.playground.state.step >= 3")
+    page.fill("#sample-index", "5")
+    page.click("#sample-form button")
+    page.wait_for_selector("#backprop:not([hidden])")
+    page.check("#bp-layer-mode")
+    assert page.is_hidden("#bp-graph") and page.is_visible("#bp-layers")
+    assert page.inner_text("#bp-counter") == "0 / 6"  # two steps for each of 3 layers
+    assert "zˡ = Wˡ aˡ⁻¹ + bˡ" in page.inner_text("#bp-layers")
+    # backward() on the server's model for the same sample: the rows shown are its gradients
+    key = page.evaluate("window.playground.session")
+    t = server.sessions[key].trainer
+    loss, _, params = bp.sample_loss(t.model, t.x_train[5].tolist(), t.y_train[5], t.loss_name)
+    loss.backward()
+    grads = {n: p.grad for n, p in params}
+    seen, compared = [], []
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+        box = page.locator("#bp-layers")
+        layer, part = box.get_attribute("data-layer"), box.get_attribute("data-part")
+        seen.append((layer, part))
+        shown = box.inner_text()
+        for j, row in re.findall(r"row (\d+): \S+ × a = \(([^)]*)\)", shown):
+            for i, v in enumerate(row.split(", ")):
+                want = grads[f"{layer}.weight.{j}.{i}"]
+                assert float(v) == pytest.approx(want, rel=1e-3, abs=1e-12)
+                compared.append(want)
+    assert seen == [(f"layers.{i}", part) for i in (2, 1, 0) for part in ("delta", "grads")]
+    assert len(compared) == 3 * 1 + 4 * 3 + 2 * 4 and any(compared)
+    assert "∂L/∂W of layers.0 = δ aᵀ" in shown and "equal to the scalar graph's" in shown
+    assert "every layer: the same gradients as backward()" in shown
+    page.keyboard.press("ArrowLeft")
+    assert page.get_attribute("#bp-layers", "data-part") == "delta"
+    page.locator("#backprop").screenshot(path=str(tmp_path / "layers.png"))
+    page.uncheck("#bp-layer-mode")  # back to the chain-rule steps
+    assert page.is_visible("#bp-graph") and page.inner_text("#bp-counter").startswith("0 / ")
 
 
 def test_early_stopping_says_so_in_the_page(tab: Any) -> None:
@@ -1026,6 +1119,7 @@ def wait_until(ok: Any, timeout: float = 20.0) -> None:
 
 def test_frames_stay_under_256_kb_whatever_the_history() -> None:
     t = trainer(hidden=",".join(["32"] * 8), samples=2000, val_split=0.1)
+    t.step()  # the frame then carries the step's dL/dw of every weight too (not zeros)
     h = t.loop.history
     h.train_loss = [1 / (i + 1) for i in range(100_000)]
     h.val_loss, h.val_acc = list(h.train_loss), [0.5] * 100_000
@@ -1038,6 +1132,22 @@ def test_frames_stay_under_256_kb_whatever_the_history() -> None:
     assert stride > 1 and len(snap["train_loss"]) <= 1001
     assert snap["train_loss"][1] == pytest.approx(h.train_loss[stride], rel=1e-5)
     assert snap["train_loss"][-1] == pytest.approx(h.train_loss[-1], rel=1e-5)
+    assert len(snap["net"]["grads"]) == 9 and any(snap["net"]["grads"][0][0])
+
+
+def test_frames_carry_the_last_steps_gradients_for_the_edges() -> None:
+    t = trainer(hidden="4,3", samples=20, batch_size=0, lr=0.1, optimizer="sgd")
+    before = [[[w.data for w in row] for row in m.weight] for m in t.layers]
+    t.step()
+    net = json.loads(json.dumps(finite(t.snapshot()), allow_nan=False))["net"]
+    # plain full-batch SGD: w_after = w_before - lr·dL/dw, so the frame's dL/dw is the step's
+    for k, m in enumerate(t.layers):
+        for j, row in enumerate(m.weight):
+            for i, w in enumerate(row):
+                step = (before[k][j][i] - w.data) / 0.1
+                assert net["grads"][k][j][i] == pytest.approx(step, rel=5e-3, abs=1e-12)
+    assert any(g != 0 for m in net["grads"] for row in m for g in row)
+    # (the biggest network's frame, gradients included: test_frames_stay_under_256_kb_...)
 
 
 def test_the_ratio_chart_is_told_the_right_reason() -> None:
@@ -1079,6 +1189,48 @@ def test_a_live_edit_keeps_training_and_is_marked(tab: Any, server: Playground) 
     page.wait_for_function("document.getElementById('note').textContent.includes('rebuilt')")
     assert server.sessions[key].trainer.model is not model
     page.wait_for_selector("#loss .previous-run", state="attached")  # the replaced run, dashed
+
+
+def test_edges_coloured_by_gradient_and_an_earlier_run_chosen_for_the_loss_chart(
+    tab: Any, tmp_path: Path
+) -> None:
+    page = tab("?hidden=3&samples=40&dataset=moons")
+    for width in ["4", "5"]:  # each rebuild keeps the replaced run for comparison
+        page.click("#step")
+        page.click("#step")
+        page.wait_for_function("window.playground.state.step >= 2")
+        page.fill("#set-hidden", width)
+        page.press("#set-hidden", "Enter")
+        page.wait_for_function(f"location.search.includes('hidden={width}')")
+        page.wait_for_function("window.playground.state.step === 0")
+    page.wait_for_function("document.querySelectorAll('#compare option').length === 3")
+    options = page.locator("#compare option").all_inner_texts()
+    assert (
+        options[0] == "none" and options[1].startswith("run 2:") and options[2].startswith("run 1:")
+    )
+    page.click("#step")
+    page.wait_for_function("window.playground.state.step >= 1")
+    assert "hidden=4" in page.get_attribute("#loss", "data-previous")  # the newest by default
+    page.select_option("#compare", label=options[2])
+    assert "hidden=3" in page.get_attribute("#loss", "data-previous")
+    assert "run 1 val" in page.text_content("#loss")
+    page.select_option("#compare", "")
+    assert page.locator("#loss .previous-run").count() == 0
+    page.select_option("#compare", label=options[2])
+    # the network's edges coloured by the last step's dL/dw, as the frame carries them
+    assert page.get_attribute("#net", "data-colour") == "weight"
+    page.check("#net-grads")
+    assert page.get_attribute("#net", "data-colour") == "grad"
+    grads = page.evaluate("window.playground.state.net.grads")
+    flat = [g for m in grads for row in m for g in row]
+    assert len(flat) == page.locator("#net line.edge").count() == 2 * 5 + 5
+    strokes = page.eval_on_selector_all(
+        "#net line.edge", "ls => ls.map(l => l.getAttribute('stroke'))"
+    )
+    assert strokes == ["#dc2626" if g >= 0 else "#16a34a" for g in flat]
+    shown = float(page.text_content("#net").split("largest |dL/dw| = ")[1])
+    assert shown == pytest.approx(max(abs(g) for g in flat), rel=1e-2)
+    page.locator("#views").screenshot(path=str(tmp_path / "compare.png"))
 
 
 def test_play_right_after_typing_always_plays(tab: Any, server: Playground) -> None:

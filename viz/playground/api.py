@@ -6,7 +6,7 @@ each answer a JSON-ready object, or a RequestError with its HTTP status and mess
     POST /api/session               {settings, resume?} -> {session, settings, resumed}
     POST /api/session/<id>/settings {settings} -> applied live or rebuilt, or 400 {error}
     POST /api/session/<id>/control  {action: play|pause|step|reset}
-    POST /api/session/<id>/backprop {split, index} -> one sample's graph and steps
+    POST /api/session/<id>/backprop {split, index} -> one sample's graph, steps, layerwise
     POST /api/session/<id>/inspect  {layer, unit, input?} -> a unit's map, an edge's w, dL/dw
     GET  /api/session/<id>/points   the data's points (they change only with a new model)
 (the event stream of frames is the carrier's: server-sent events, or widget messages).
@@ -22,7 +22,7 @@ import time
 from http import HTTPStatus
 from typing import Any
 
-from chainrule.viz.playground import backprop, config, views
+from chainrule.viz.playground import backprop, config, layerwise, views
 from chainrule.viz.playground.session import Session
 
 MAX_SESSIONS = 16  # the oldest idle one is closed to make room
@@ -172,6 +172,9 @@ class Api:
             result = backprop.graph(model, x, y, loss)
         except ValueError as e:
             raise RequestError(HTTPStatus.BAD_REQUEST, str(e)) from None
+        # the same gradients in matrix form, layer by layer, checked against the graph's
+        grads = {w["name"]: w["grad"] for w in result["grads"]}
+        result["layerwise"] = layerwise.check(layerwise.layerwise(model, x, y, loss), grads)
         result.update({"split": split, "index": index, "x": x, "y": y})
         return result
 

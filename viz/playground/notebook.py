@@ -22,7 +22,17 @@ from chainrule.viz.playground.api import Api, RequestError
 from chainrule.viz.playground.session import Session
 
 STATIC = Path(__file__).parent / "static"
-ORDER = ["charts", "digits", "client", "network", "stepper", "main", "widget"]  # imports come first
+# the page's modules, each after those it imports
+ORDER = ["charts", "digits", "client", "network", "layers", "stepper", "main", "widget"]
+    "charts",
+    "digits",
+    "client",
+    "network",
+    "layers",
+    "stepper",
+    "main",
+    "widget",
+]  # imports first
 PREFIX = ".cr-pg"
 
 

@@ -92,12 +92,18 @@ def histograms(model: Module, x: np.ndarray, bins: int = 24) -> list[dict[str, A
 
 def network(model: Module) -> dict[str, Any]:
     """The weight matrices of the linear layers (for the drawing: colour = sign,
-    width = size)."""
+    width = size), and the last step's dL/dw of each weight, to 3 significant digits (a
+    colour needs no more; a frame stays small), None where not finite."""
     layers = [m for m in model.layers if isinstance(m, Layer)]  # type: ignore[attr-defined]
     return {
         "sizes": [layers[0].nin] + [m.nout for m in layers],
         "weights": [np.round(floats(m.weight), 4).tolist() for m in layers],
+        "grads": [[[_digits(w.grad) for w in row] for row in m.weight] for m in layers],
     }
+
+
+def _digits(x: float) -> float | None:
+    return float(f"{x:.3g}") if math.isfinite(x) else None
 
 
 def unit_map(model: Module, box: list[list[float]], layer: int, unit: int, n: int = 24) -> dict:

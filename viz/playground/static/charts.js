@@ -1,5 +1,5 @@
 // The playground's charts (SVG): losses per epoch with the live edits marked and a
-// previous run overlaid, update/weight ratios with the reason a ratio cannot be drawn,
+// chosen earlier run overlaid, update/weight ratios with the reason a ratio cannot be drawn,
 // activation histograms. They draw what a frame says; they compute no maths.
 
 export const SVGNS = "http://www.w3.org/2000/svg";
@@ -92,7 +92,7 @@ export function drawLoss(svg, s, previous) {
     { values: s.val_loss, colour: "#f59e0b", label: "validation" },
   ];
   if (previous) {
-    series.push({ values: previous.val_loss, stride: previous.stride, colour: "#9ca3af", label: "previous val", dash: "5 3", cls: "previous-run" });
+    series.push({ values: previous.val_loss, stride: previous.stride, colour: "#9ca3af", label: `${previous.name || "previous"} val`, dash: "5 3", cls: "previous-run" });
   }
   chart(svg, series, {
     xlabel: "epoch",

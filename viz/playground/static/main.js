@@ -33,7 +33,9 @@ let state = null; // the latest frame
 let points = null; // the data's points, fetched once per model
 let settings = {}; // the settings the server accepted
 let lesson = ""; // the chosen preset, kept on screen and in the URL
-let previous = null; // the last run's validation losses, drawn dashed for comparison
+const KEPT_RUNS = 5; // the runs one can compare with: each replaced run's validation losses
+let runs = []; // newest first; the one chosen in #compare is drawn dashed
+let runCount = 0;
 const received = []; // when frames arrived (frames/s counts what this page got)
 
 let client = null;
@@ -121,7 +123,24 @@ async function onFrame(frame) {
 // the run being replaced, for the loss chart's comparison (its settings as its label)
 function remember(s) {
   if (!s.val_loss.length) return;
-  previous = { val_loss: s.val_loss, stride: s.history_stride, label: s.settings ? Object.entries(s.settings).map(([k, v]) => `${k}=${v}`).join("&") : "" };
+  runCount += 1;
+  const label = s.settings ? Object.entries(s.settings).map(([k, v]) => `${k}=${v}`).join("&") : "";
+  runs = [{ id: runCount, name: `run ${runCount}`, val_loss: s.val_loss, stride: s.history_stride, label, epochs: s.epoch }, ...runs].slice(0, KEPT_RUNS);
+  const pick = $("compare");
+  pick.innerHTML = "";
+  pick.add(new Option("none", ""));
+  for (const r of runs) {
+    const o = new Option(`${r.name}: ${r.epochs} epochs, val ${fmt(r.val_loss[r.val_loss.length - 1], 3)}`, String(r.id));
+    o.title = r.label; // its settings, on hover
+    pick.add(o);
+  }
+  pick.value = String(runs[0].id); // the run just replaced, unless another is chosen
+  pick.disabled = false;
+}
+
+// the earlier run the loss chart overlays, or null
+function compared() {
+  return runs.find((r) => String(r.id) === $("compare").value) || null;
 }
 
 // A hidden tab gives its event stream up: a browser opens at most 6 connections to one
@@ -299,9 +318,9 @@ function draw() {
   $("view-title").textContent = s.grid ? "decision boundary" : "fitted curve";
   showLossUsed(s.task);
   if (!drawDigits(root, s, (i) => openBackprop("val", i))) drawBoundary($("boundary"), s, points);
-  drawLoss($("loss"), s, previous);
+  drawLoss($("loss"), s, compared());
   drawRatios($("ratios"), s);
-  drawNet($("net"), s, inspect);
+  drawNet($("net"), s, inspect, $("net-grads").checked);
   drawHists($("hists"), s);
 }
 
@@ -373,6 +392,8 @@ export function mount(where, makeClient, options) {
   });
 
   wireStepper();
+  $("net-grads").onchange = () => state && drawNet($("net"), state, inspect, $("net-grads").checked);
+  $("compare").onchange = () => state && drawLoss($("loss"), state, compared());
   $("play").onclick = () => control("play");
   $("pause").onclick = () => control("pause");
   $("step").onclick = () => control("step");

@@ -77,19 +77,24 @@ export function drawHeatmap(canvas, h) {
     (i) => (h.values[i] === null ? 0 : Math.abs((h.values[i] - h.lo) / span - 0.5) * 1.6));
 }
 
-// the network: colour = sign, width = |w|; hovering asks `inspect(layer, unit, input)`
-export function drawNet(svg, s, inspect) {
+// the network: colour = sign, width = |w|; or, `byGrad`, colour = the sign of the last
+// step's dL/dw (red +, green −: the step moves w the other way), width = its size.
+// Hovering asks `inspect(layer, unit, input)`.
+export function drawNet(svg, s, inspect, byGrad) {
   svg.innerHTML = "";
   const W = +svg.getAttribute("width"), H = +svg.getAttribute("height");
   const sizes = s.net.sizes;
   const pos = sizes.map((n, l) => Array.from({ length: n }, (_, i) => [
     20 + ((W - 40) * l) / (sizes.length - 1), H / 2 + (i - (n - 1) / 2) * Math.min(15, (H - 20) / n),
   ]));
+  const shown = byGrad && s.net.grads ? s.net.grads : s.net.weights;
+  const colours = byGrad && s.net.grads ? ["#dc2626", "#16a34a"] : ["#2563eb", "#f97316"];
   const largest = Math.max(0, ...s.net.weights.flat(2).map(Math.abs));
-  const maxW = Math.max(1e-9, largest); // only to scale the lines: all-zero weights stay thin
-  s.net.weights.forEach((m, l) => m.forEach((row, j) => row.forEach((w, i) => {
-    const [x1, y1] = pos[l][i], [x2, y2] = pos[l + 1][j];
-    const line = el("line", { x1, y1, x2, y2, class: "edge", stroke: w >= 0 ? "#2563eb" : "#f97316", "stroke-width": 0.2 + (3 * Math.abs(w)) / maxW, "stroke-opacity": 0.25 + (0.7 * Math.abs(w)) / maxW }, svg);
+  const finite = shown.flat(2).filter((v) => v !== null);
+  const maxW = Math.max(1e-12, ...finite.map(Math.abs)); // only to scale the lines: zeros stay thin
+  shown.forEach((m, l) => m.forEach((row, j) => row.forEach((v, i) => {
+    const [x1, y1] = pos[l][i], [x2, y2] = pos[l + 1][j], w = v === null ? 0 : v;
+    const line = el("line", { x1, y1, x2, y2, class: "edge", stroke: w >= 0 ? colours[0] : colours[1], "stroke-width": 0.2 + (3 * Math.abs(w)) / maxW, "stroke-opacity": 0.25 + (0.7 * Math.abs(w)) / maxW }, svg);
     line.addEventListener("mouseenter", () => inspect({ layer: l, unit: j, input: i }, line));
   })));
   pos.forEach((layer, l) => layer.forEach(([cx, cy], j) => {
@@ -99,5 +104,7 @@ export function drawNet(svg, s, inspect) {
       c.addEventListener("focus", () => inspect({ layer: l - 1, unit: j }, c));
     }
   }));
-  text(svg, 2, H - 2, `largest |w| = ${largest === 0 ? "0" : fmt(largest, 3)}`);
+  const big = byGrad ? `largest |dL/dw| = ${finite.length && maxW > 1e-12 ? fmt(maxW, 3) : "0"}` : `largest |w| = ${largest === 0 ? "0" : fmt(largest, 3)}`;
+  text(svg, 2, H - 2, big);
+  svg.dataset.colour = byGrad ? "grad" : "weight";
 }

@@ -1,9 +1,11 @@
 // One sample's backprop, one chain-rule step at a time, over the graph the server built
 // (nodes, edges, module boxes, the steps and their captions). Boxes are modules: click
 // one to open or close it; the box holding the node a caption names opens itself.
-// Keys: ← and → step anywhere on the page (outside text fields), Home/End jump.
+// Keys: ← and → step anywhere on the page (outside text fields), Home/End jump. The
+// layer-by-layer mode steps through the same pass in matrix form instead (layers.js).
 
 import { el, fmt, text } from "./charts.js";
+import { layerCount, layerFrame } from "./layers.js";
 
 let root = document;
 const $ = (id) => root.querySelector("#" + id);
@@ -13,6 +15,9 @@ export function setRoot(where) {
   root = where;
 }
 const bp = { g: null, frame: 0, open: new Set(), items: [], grads: null, gradsAt: -1 };
+const layerMode = () => $("bp-layer-mode").checked;
+// the last frame: one per chain-rule step, or two per layer in the layer-by-layer mode
+const total = () => (layerMode() ? layerCount(bp.g.layerwise) : bp.g.steps.length);
 
 export function showBackprop(g, split, index) {
   bp.g = g;
@@ -22,7 +27,7 @@ export function showBackprop(g, split, index) {
     ` — ${g.nodes.length} nodes, ${g.steps.length} chain-rule steps`;
   const zero = g.steps.filter((s) => s.upstream === 0).length;
   $("bp-zero-count").textContent = `(${zero} of ${g.steps.length} pass along 0)`;
-  $("bp-slider").max = g.steps.length;
+  $("bp-slider").max = total();
   bp.open = new Set(g.boxes.map((b, k) => (b.name === "loss" ? k : -1)).filter((k) => k >= 0));
   layoutGraph();
   showFrame(0);
@@ -130,14 +135,22 @@ function gradsAt(frame) {
 function neighbour(k, dir) {
   const g = bp.g;
   let j = k + dir;
-  if ($("bp-skip").checked) {
+  if ($("bp-skip").checked && !layerMode()) {
     while (j >= 1 && j <= g.steps.length && g.steps[j - 1].upstream === 0) j += dir;
   }
-  return Math.max(0, Math.min(g.steps.length, j));
+  return Math.max(0, Math.min(total(), j));
 }
 
 function showFrame(k) {
   const g = bp.g;
+  if (layerMode()) {
+    bp.frame = Math.max(0, Math.min(total(), k));
+    layerFrame($("bp-layers"), g.layerwise, g.x, bp.frame);
+    $("bp-counter").textContent = `${bp.frame} / ${total()}`;
+    $("bp-slider").value = bp.frame;
+    gradTable(g, gradsAt(g.steps.length), g.steps.length); // the pass's end: what δ aᵀ gives
+    return;
+  }
   k = Math.max(0, Math.min(g.steps.length, k));
   const current = k > 0 ? g.steps[k - 1] : null;
   const box = current ? g.nodes[current.node].box : null;
@@ -203,15 +216,21 @@ export function wireStepper() {
   $("bp-first").onclick = () => showFrame(0);
   $("bp-prev").onclick = () => showFrame(neighbour(bp.frame, -1));
   $("bp-next").onclick = () => showFrame(neighbour(bp.frame, 1));
-  $("bp-last").onclick = () => showFrame(bp.g.steps.length);
+  $("bp-last").onclick = () => showFrame(total());
   $("bp-slider").oninput = (e) => showFrame(Number(e.target.value));
   $("bp-open").onclick = () => { bp.open = new Set(bp.g.boxes.map((_, k) => k)); layoutGraph(); showFrame(bp.frame); };
+  $("bp-layer-mode").onchange = () => {
+    const on = layerMode(); // the matrix form replaces the graph and its caption
+    $("bp-graph").hidden = $("bp-caption").hidden = on;
+    $("bp-layers").hidden = !on;
+    if (bp.g) { $("bp-slider").max = total(); showFrame(0); }
+  };
   $("bp-close").onclick = () => { bp.open = new Set(); layoutGraph(); showFrame(bp.frame); };
   document.addEventListener("keydown", (e) => {
     if (!bp.g || $("backprop").hidden || e.altKey || e.ctrlKey || e.metaKey) return;
     const t = e.target;
     if (t && (t.tagName === "INPUT" && t.type !== "range" && t.type !== "checkbox" || t.tagName === "SELECT" || t.tagName === "TEXTAREA")) return;
-    const moves = { ArrowRight: () => neighbour(bp.frame, 1), ArrowLeft: () => neighbour(bp.frame, -1), Home: () => 0, End: () => bp.g.steps.length };
+    const moves = { ArrowRight: () => neighbour(bp.frame, 1), ArrowLeft: () => neighbour(bp.frame, -1), Home: () => 0, End: () => total() };
     if (!moves[e.key]) return;
     e.preventDefault();
     showFrame(moves[e.key]());
