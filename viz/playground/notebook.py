@@ -24,15 +24,6 @@ from chainrule.viz.playground.session import Session
 STATIC = Path(__file__).parent / "static"
 # the page's modules, each after those it imports
 ORDER = ["charts", "digits", "client", "network", "layers", "stepper", "main", "widget"]
-    "charts",
-    "digits",
-    "client",
-    "network",
-    "layers",
-    "stepper",
-    "main",
-    "widget",
-]  # imports first
 PREFIX = ".cr-pg"
 
 
