@@ -11,9 +11,10 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 
-# samples in one slice: with the batched engine, 256 samples through 8 x 32 forward and
-# backward take ~20 ms (the whole 1,800-sample batch ~0.3 s)
-CHUNK = 256
+# samples in one slice: with the batched engine, 128 samples through 8 x 32 forward and
+# backward take ~10 ms, so a request waits ~20 ms at most at the largest settings (256
+# samples made that 70-130 ms, over the 100 ms goal; 64 costs a third of the steps/s)
+CHUNK = 128
 
 _local = threading.local()
 
