@@ -408,7 +408,8 @@ def _tanh(x: float) -> tuple[float, float]:
     return t, _d_tanh(x, t)
 
 
-def _sigmoid(x: float) -> tuple[float, float]:
+def _sigmoid(x: Any) -> tuple[Any, Any]:
+    """(σ, σ') for a float, or elementwise for an array (sigmoid_any takes both)."""
     s = sigmoid_any(x)
     return s, _d_sigmoid(x, s)
 
@@ -428,11 +429,6 @@ def _tanh_array(z: Any) -> tuple[Any, Any]:
 
     t = np.tanh(z)
     return t, _d_tanh(z, t)
-
-
-def _sigmoid_array(z: Any) -> tuple[Any, Any]:
-    s = sigmoid_any(z)
-    return s, _d_sigmoid(z, s)
 
 
 def _identity_array(z: Any) -> tuple[Any, Any]:
@@ -460,7 +456,7 @@ _IDENTITY = Nonlinearity("identity", _identity, _identity_array, _d_identity, No
 ACTIVATIONS: dict[str, Nonlinearity] = {
     "relu": Nonlinearity("relu", _relu, _relu_array, _d_relu, RELU),
     "tanh": Nonlinearity("tanh", _tanh, _tanh_array, _d_tanh, TANH),
-    "sigmoid": Nonlinearity("sigmoid", _sigmoid, _sigmoid_array, _d_sigmoid, SIGMOID),
+    "sigmoid": Nonlinearity("sigmoid", _sigmoid, _sigmoid, _d_sigmoid, SIGMOID),
     "identity": _IDENTITY,
     "linear": _IDENTITY,
 }
