@@ -44,13 +44,15 @@ def data_maker(fn: Maker) -> Maker:
     """Check a maker's arguments before it runs, and accept scikit-learn's name
     `random_state=` for `seed=`: `make_moons(100, noise=0.1, random_state=0)`."""
 
+    signature = inspect.signature(fn)
+
     @functools.wraps(fn)
     def make(*args: Any, random_state: Any = None, **kwargs: Any) -> Data:
         if random_state is not None:
             if "seed" in kwargs:
                 raise TypeError("give seed= or random_state= (the same thing), not both")
             kwargs["seed"] = random_state
-        bound = inspect.signature(fn).bind(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         for name, value in bound.arguments.items():
             if name == "n_samples":
