@@ -48,7 +48,7 @@ def _moons(repeat: int) -> str:
         ),
         "plain floats (by hand)": best_time(lambda: step_floats(w, b), repeat),
         "chainrule, one graph for the batch": best_time(
-            lambda: batched_step(ours, op, XA, YA), repeat * 20
+            lambda: batched_step(ours, op, XA, YA), repeat * 4, number=25
         ),
     }
     base, batched = times["micrograd"], times["chainrule, one graph for the batch"]

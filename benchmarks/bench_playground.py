@@ -47,7 +47,7 @@ def trainer(batch_size: int) -> Trainer:
 
 
 def per_second(fn: Callable[[], object], n: int, repeat: int = 3) -> float:
-    return n / best_time(lambda: [fn() for _ in range(n)], repeat)
+    return 1.0 / best_time(fn, repeat, number=n)
 
 
 def run() -> str:

@@ -38,9 +38,9 @@ def run(repeat: int = 15) -> str:
 
     with_ratios, without = _trainer(True), _trainer(False)
     times = {
-        "bare batched step (forward, loss + L2, backward, SGD)": best_time(bare_step, repeat),
-        "Trainer.step(), update ratios on": best_time(with_ratios.step, repeat),
-        "Trainer.step(), update ratios off": best_time(without.step, repeat),
+        "bare batched step (forward, loss + L2, backward, SGD)": best_time(bare_step, 5, number=10),
+        "Trainer.step(), update ratios on": best_time(with_ratios.step, 5, number=10),
+        "Trainer.step(), update ratios off": best_time(without.step, 5, number=10),
     }
     base = times["bare batched step (forward, loss + L2, backward, SGD)"]
     rows = [[k, f"{t * 1e3:.1f} ms", f"{t / base:.2f}x"] for k, t in times.items()]

@@ -146,16 +146,24 @@ def seed_for(root: Value, seed: Any, what: str, keep_value: bool = False) -> Any
 
 def _sweep_fast(nodes: list[Value]) -> None:
     """`Value.chain_rule` applied to every node, hand-inlined (same arithmetic, same
-    order; tests/test_backprop.py checks it equal to `steps`)."""
+    order; tests/test_backprop.py checks it equal to `steps`). A batched node's edges
+    (engine.batched) take its step; a layer's edges are `held` while the sweep passes
+    over its units and `flush` before any other node, so no parent is read early."""
+    held = None
     for v in nodes:
         a = v._a
-        g = v.grad
         if type(a) is tuple:
             edges = v._b
-            if edges is not None:  # a batched node (engine.batched): its own step
-                edges.step(v, g)
+            if edges is not None:
+                if edges is not held:
+                    if held is not None:
+                        held.flush()
+                    held = edges.open()
+                edges.step(v, v.grad)
                 continue
-            g *= v._db
+            if held is not None:
+                held = held.flush()
+            g = v.grad * v._db
             if g == 0.0:  # e.g. an inactive ReLU unit: nothing flows to its inputs
                 continue
             inner = v._da
@@ -166,10 +174,15 @@ def _sweep_fast(nodes: list[Value]) -> None:
                 for p, d in zip(a, inner):
                     p.grad += g * d
         else:
+            if held is not None:
+                held = held.flush()
+            g = v.grad
             a.grad += g * v._da
             b = v._b
             if b is not None:
                 b.grad += g * v._db
+    if held is not None:
+        held.flush()
 
 
 def _backward_graph(root: Value, gradient: float) -> None:

@@ -10,7 +10,8 @@ batch, so a parameter's `.grad` is the batch's sum, a float.
 Record: a batched node keeps its parents in a tuple (`_a`), their local derivatives in a
 tuple (`_da`, each a float or an array), an outer factor (`_db`) and, in `_b`, its `Edges`:
 which parents are scalar (summed) and how to pass a gradient on (`Edges.step`, which the
-backward sweep calls; `NeuronEdges` does a fused unit's weights in one product).
+backward sweep calls; a layer's units share one `LayerEdges`, which passes the whole layer on
+in matrix products).
 
 Reading one sample: `v.data[i]` is sample i's number, `v.grad[i]` its gradient; see
 `sample` for a batched node's record at one sample.
@@ -68,6 +69,11 @@ class Edges:
             else:
                 p.grad += c
 
+    def open(self) -> Edges | None:
+        """Called when the sweep reaches this node's edges: a layer's edges hold their units'
+        gradients until `flush` (`LayerEdges`); a single node's pass them on at once."""
+        return None
+
     def added(self, i: int, amount: Any) -> Any:
         """What parent i receives of `amount` (a Value with create_graph): summed over the
         batch for a scalar parent."""
@@ -76,29 +82,57 @@ class Edges:
         return amount.sum() if hasattr(amount, "_op") else float(np.sum(amount))
 
 
-class NeuronEdges(Edges):
-    """The edges of one fused unit act(Σ_i w_i x_i + b) over a batch: parents x..., w...,
-    b. `X` is the (samples × inputs) matrix of the inputs, `w` this unit's weights."""
+class LayerEdges(Edges):
+    """The edges of a layer's fused units over a batch, one object shared by its units.
+    Unit j (`_da` = j) is act(z_j), z_j = Σ_i W[j, i] x_i + b_j, with parents x..., its
+    weights..., its bias. `Xt` holds the inputs' numbers (inputs × samples), `W` the
+    weights' and `D` act'(z) (units × samples).
 
-    __slots__ = ("X", "bias", "nin", "w")
+    Backward passes a layer on in matrix products, not unit by unit: the sweep `open`s the
+    layer, each unit's `step` records its gradient, and `flush` (before the sweep moves to
+    any other node, so no parent is read early) passes them all on at once:
+        dZ = G ⊙ D,   dL/dW = dZ Xᵀ,   dL/db = Σ_s dZ,   dL/dx = Wᵀ dZ.
+    """
 
-    def __init__(self, scalar: tuple[bool, ...], X: np.ndarray, w: np.ndarray, bias: bool) -> None:
+    __slots__ = ("D", "G", "W", "Xt", "bias", "inputs", "weight")
+
+    def __init__(
+        self, scalar: tuple[bool, ...], inputs: tuple[Any, ...], Xt: np.ndarray,
+        weight: list[list[Any]], W: np.ndarray, bias: list[Any] | None, D: np.ndarray,
+    ) -> None:  # fmt: skip
         super().__init__(scalar)
-        self.X, self.w, self.nin, self.bias = X, w, len(w), bias
+        self.inputs, self.Xt, self.weight, self.W = inputs, Xt, weight, W
+        self.bias, self.D = bias, D
+        self.G: np.ndarray | None = None
+
+    def inner(self, j: int) -> tuple[Any, ...]:
+        """Unit j's inner derivatives dz_j/d parent: w_j..., x..., 1 (see engine.fused)."""
+        inner = (*self.W[j].tolist(), *(x.data for x in self.inputs))
+        return inner if self.bias is None else (*inner, 1.0)
+
+    def open(self) -> LayerEdges:
+        self.G = np.zeros(self.D.shape)
+        return self
 
     def step(self, v: Any, g: Any) -> None:
-        upstream = g * v._db  # d L/d z, per sample
-        parents, nin = v._a, self.nin
-        for p, gw in zip(parents[nin : 2 * nin], (upstream @ self.X).tolist()):
-            p.grad += gw  # d L/d w_i = Σ_s upstream_s x_is
-        if self.bias:
-            parents[-1].grad += float(upstream.sum())
-        # d L/d x_i = upstream · w_i, one row per input
-        for p, c, s in zip(parents[:nin], np.multiply.outer(self.w, upstream), self.scalar):
+        self.G[v._da] = g  # type: ignore[index]  # opened by the sweep
+
+    def flush(self) -> None:
+        dZ = self.G * self.D  # type: ignore[operator]
+        self.G = None
+        for row, grads in zip(self.weight, (dZ @ self.Xt.T).tolist()):
+            for p, gw in zip(row, grads):
+                p.grad += gw
+        if self.bias is not None:
+            for p, gb in zip(self.bias, dZ.sum(axis=1).tolist()):
+                p.grad += gb
+        for x, gx, s in zip(self.inputs, self.W.T @ dZ, self.scalar):
             if s:
-                p.grad += float(c.sum())
+                x.grad += float(gx.sum())
+            elif type(x.grad) is float and x.grad == 0.0:
+                x.grad = gx  # its own row of a new matrix: no copy needed
             else:
-                p.grad += c
+                x.grad += gx
 
 
 def node(
@@ -162,31 +196,33 @@ def linear(
     fused_op: Op,
 ) -> list[Any]:
     """One fused node per unit j over the batch: act(Σ_i weight[j][i]·inputs[i] + bias[j]),
-    the pre-activations of every unit and sample in one matrix product."""
+    the pre-activations of every unit and sample in one matrix product (units × samples)."""
     from chainrule.engine.value import new_node
 
-    n = max(size(x) for x in inputs)
-    X = np.empty((n, len(inputs)))
-    for i, x in enumerate(inputs):
-        X[:, i] = x.data
-    W = np.array([[w.data for w in row] for row in weight], dtype=float).reshape(-1, len(inputs))
-    Z = X @ W.T
+    nin = len(inputs)
+    datas = [x.data for x in inputs]
+    scalar = tuple([type(d) is float for d in datas])  # a scalar input: one for every sample
+    if True in scalar:
+        Xt = np.empty((nin, max(map(np.size, datas))))
+        for i, d in enumerate(datas):
+            Xt[i] = d
+    else:
+        Xt = np.array(datas)
+    # the weights read in one pass (np.fromiter of a flat list is ~2x faster than nested lists)
+    W = np.fromiter([w.data for row in weight for w in row], float).reshape(-1, nin)
+    Z = W @ Xt
     if bias is not None:
-        Z += np.array([b.data for b in bias])
+        Z += np.fromiter([b.data for b in bias], float)[:, None]
     A, D = ACTIVATIONS[activation].array(Z)
-    A, D = np.ascontiguousarray(A.T), np.ascontiguousarray(D.T)  # one row per unit
     if not is_grad_enabled():
         return [new_node(a, fused_op, None, 0.0) for a in A]
-    xs, xdata = tuple(inputs), tuple(x.data for x in inputs)
-    flags = tuple(type(d) is float for d in xdata)
-    nodes = []
-    for j, row in enumerate(weight):
-        parents = (*xs, *row) if bias is None else (*xs, *row, bias[j])
-        scalar = flags + (True,) * (len(parents) - len(flags))
-        inner = (*W[j].tolist(), *xdata) if bias is None else (*W[j].tolist(), *xdata, 1.0)
-        edges = NeuronEdges(scalar, X, W[j], bias is not None)
-        nodes.append(new_node(A[j], fused_op, parents, inner, edges, D[j]))
-    return nodes
+    xs = tuple(inputs)
+    scalar += (True,) * (nin + (bias is not None))  # weights and bias: summed over the batch
+    edges = LayerEdges(scalar, xs, Xt, weight, W, bias, D)
+    units = [(*xs, *row) for row in weight]
+    if bias is not None:
+        units = [(*ps, b) for ps, b in zip(units, bias)]
+    return [new_node(A[j], fused_op, ps, j, edges, D[j]) for j, ps in enumerate(units)]
 
 
 # --- logsumexp and losses over a batch (the scalar forms: engine.fused) ----------------

@@ -142,6 +142,8 @@ class Value(Node):
             return (), (), None
         if type(a) is tuple or type(a) is handmade.UnknownParents:
             inner = self._da
+            if type(inner) is int:  # unit `inner` of a layer (engine.batched.LayerEdges)
+                inner = self._b.inner(inner)
             return a, ((1.0,) * len(a) if inner is None else inner), self._db
         if self._b is None:
             return (a,), (self._da,), None

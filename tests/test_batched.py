@@ -96,6 +96,56 @@ def test_fused_and_elementary_layers_batched_agree() -> None:
         _close([p.grad for p in fused.parameters()], [p.grad for p in plain.parameters()], act)
 
 
+# A layer's units pass their gradients on together (engine.batched.LayerEdges): held
+# while the sweep is on the layer, passed on before any other node. These graphs mix the
+# units with other nodes, leave some units out, reuse an input elsewhere, and give the
+# layer scalar inputs, so a unit's gradient read early or lost would show.
+UNIT_USES: list[Callable[[list[Any], list[Any]], Any]] = [
+    lambda h, x: h[0],
+    lambda h, x: h[0] * h[2].tanh() + h[2],
+    lambda h, x: (h[1] * x[0]).exp() - h[0] * h[1],
+    lambda h, x: h[2] * 3.0 + x[1] * x[0],
+    lambda h, x: (h[0] + x[2]).sigmoid() * h[0],
+]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    uses=st.lists(st.sampled_from(range(len(UNIT_USES))), min_size=1, max_size=4),
+    scalar_input=st.booleans(),
+    act=st.sampled_from(["relu", "tanh", "identity"]),
+    seed=st.integers(0, 2**16),
+)
+def test_a_layer_passes_its_gradients_on_whatever_the_graph_around_it(
+    uses: list[int], scalar_input: bool, act: str, seed: int
+) -> None:
+    from chainrule.engine import fused_linear
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(4, 3))
+    weight = [[Value(v) for v in row] for row in rng.normal(size=(3, 3))]
+    bias = [Value(v) for v in rng.normal(size=3)]
+    c = Value(0.7)  # a scalar input: the same number in every sample
+
+    def total(xs: list[Any]) -> Value:
+        # inputs made by ops (backward reaches them after the layer), and one leaf
+        ins = [c * 2.0 if scalar_input else xs[0] * 1.5, xs[1].tanh(), xs[2]]
+        h = fused_linear([ins], weight, bias, act)[0]
+        return add_all([UNIT_USES[k](h, xs) for k in uses])
+
+    params = [*[w for row in weight for w in row], *bias, c]
+    xb = [Value(col) for col in X.T]
+    total(xb).sum().backward()
+    batched = [p.grad for p in params], [x.grad for x in xb]
+    for p in params:
+        p.grad = 0.0
+    per_x = [[Value(v) for v in row] for row in X.tolist()]
+    add_all([total(xs) for xs in per_x]).backward()
+    _close(batched[0], [p.grad for p in params], "parameters")
+    for i, x in enumerate(xb):
+        _close(np.broadcast_to(x.grad, 4), [xs[i].grad for xs in per_x], f"input {i}")
+
+
 # --- every op, batched against per sample ----------------------------------------------
 
 UNARY: dict[str, Callable[[Any], Any]] = {
