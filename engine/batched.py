@@ -94,21 +94,21 @@ class LayerEdges(Edges):
         dZ = G ⊙ D,   dL/dW = dZ Xᵀ,   dL/db = Σ_s dZ,   dL/dx = Wᵀ dZ.
     """
 
-    __slots__ = ("D", "G", "W", "Xt", "bias", "inputs", "weight")
+    __slots__ = ("D", "G", "W", "Xt", "bias", "inputs", "params")
 
     def __init__(
         self, scalar: tuple[bool, ...], inputs: tuple[Any, ...], Xt: np.ndarray,
-        weight: list[list[Any]], W: np.ndarray, bias: list[Any] | None, D: np.ndarray,
+        params: list[Any], W: np.ndarray, bias: bool, D: np.ndarray,
     ) -> None:  # fmt: skip
         super().__init__(scalar)
-        self.inputs, self.Xt, self.weight, self.W = inputs, Xt, weight, W
+        self.inputs, self.Xt, self.params, self.W = inputs, Xt, params, W
         self.bias, self.D = bias, D
         self.G: np.ndarray | None = None
 
     def inner(self, j: int) -> tuple[Any, ...]:
         """Unit j's inner derivatives dz_j/d parent: w_j..., x..., 1 (see engine.fused)."""
         inner = (*self.W[j].tolist(), *(x.data for x in self.inputs))
-        return inner if self.bias is None else (*inner, 1.0)
+        return (*inner, 1.0) if self.bias else inner
 
     def open(self) -> LayerEdges:
         self.G = np.zeros(self.D.shape)
@@ -120,12 +120,12 @@ class LayerEdges(Edges):
     def flush(self) -> None:
         dZ = self.G * self.D  # type: ignore[operator]
         self.G = None
-        for row, grads in zip(self.weight, (dZ @ self.Xt.T).tolist()):
-            for p, gw in zip(row, grads):
-                p.grad += gw
-        if self.bias is not None:
-            for p, gb in zip(self.bias, dZ.sum(axis=1).tolist()):
-                p.grad += gb
+        # the parameters flat (weights row by row, then biases): one loop, not one per unit
+        grads = (dZ @ self.Xt.T).ravel()
+        if self.bias:
+            grads = np.concatenate((grads, dZ.sum(axis=1)))
+        for p, gp in zip(self.params, grads.tolist()):
+            p.grad += gp
         for x, gx, s in zip(self.inputs, self.W.T @ dZ, self.scalar):
             if s:
                 x.grad += float(gx.sum())
@@ -208,21 +208,28 @@ def linear(
             Xt[i] = d
     else:
         Xt = np.array(datas)
-    # the weights read in one pass (np.fromiter of a flat list is ~2x faster than nested lists)
-    W = np.fromiter([w.data for row in weight for w in row], float).reshape(-1, nin)
+    # the parameters read in one flat pass (np.fromiter of a flat list is ~2x faster than
+    # np.array of nested lists), kept flat for backward (`LayerEdges.flush`)
+    params = [w for row in weight for w in row]
+    nw = len(params)
+    if bias is not None:
+        params += bias
+    numbers = np.fromiter([p.data for p in params], float, len(params))
+    W = numbers[:nw].reshape(-1, nin)
     Z = W @ Xt
     if bias is not None:
-        Z += np.fromiter([b.data for b in bias], float)[:, None]
+        Z += numbers[nw:, None]
     A, D = ACTIVATIONS[activation].array(Z)
     if not is_grad_enabled():
         return [new_node(a, fused_op, None, 0.0) for a in A]
     xs = tuple(inputs)
     scalar += (True,) * (nin + (bias is not None))  # weights and bias: summed over the batch
-    edges = LayerEdges(scalar, xs, Xt, weight, W, bias, D)
-    units = [(*xs, *row) for row in weight]
-    if bias is not None:
-        units = [(*ps, b) for ps, b in zip(units, bias)]
-    return [new_node(A[j], fused_op, ps, j, edges, D[j]) for j, ps in enumerate(units)]
+    edges = LayerEdges(scalar, xs, Xt, params, W, bias is not None, D)
+    if bias is None:
+        units = [(*xs, *row) for row in weight]
+    else:
+        units = [(*xs, *row, b) for row, b in zip(weight, bias)]
+    return [new_node(a, fused_op, ps, j, edges, d) for j, (ps, a, d) in enumerate(zip(units, A, D))]
 
 
 # --- logsumexp and losses over a batch (the scalar forms: engine.fused) ----------------

@@ -421,7 +421,8 @@ def _identity(x: float) -> tuple[float, float]:
 def _relu_array(z: Any) -> tuple[Any, Any]:
     import numpy as np
 
-    return np.where(z <= 0.0, 0.0, z), _d_relu(z, z)
+    off = z <= 0.0  # NaN is not: it passes with slope 1, as in `_d_relu`
+    return np.where(off, 0.0, z), np.where(off, 0.0, 1.0)
 
 
 def _tanh_array(z: Any) -> tuple[Any, Any]:
