@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 from chainrule.engine import Value, add_all, logsumexp, neuron, no_grad
-from chainrule.engine.backprop import order
+from chainrule.engine.backprop import interior_order, order
 from chainrule.engine.ops import ACTIVATIONS
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.ops import ALL, Op
@@ -98,6 +98,41 @@ def test_no_grad_restores_after_an_error() -> None:
     with pytest.raises(ValueError), no_grad():
         Value(-1.0).log()
     assert not (Value(1.0) * 2).is_leaf
+
+
+def _plain_order(root: Value) -> list[Value]:
+    """The traversal without its shortcuts: depth-first, each node's parents pushed in
+    their stored order above the node and a marker, emitted when the marker comes off."""
+    topo: list[Value] = []
+    seen: set[int] = set()
+    stack: list[Value | None] = [root]
+    while stack:
+        v = stack.pop()
+        if v is None:
+            topo.append(stack.pop())  # type: ignore[arg-type]
+        elif id(v) not in seen and not v.is_leaf:
+            seen.add(id(v))
+            stack += [v, None, *(p for p in v.parents if id(p) not in seen)]
+    return topo[::-1]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4), instructions, st.booleans())
+def test_the_traversal_is_the_plain_depth_first_order(
+    xs: list[float], program, squares: bool
+) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    """Its shortcuts (a parent made of leaves emitted at once, a chain walked without the
+    stack) give exactly the plain order, a topological one: shared nodes, x * x, chains."""
+    leaves = [Value(x) for x in xs]
+    _, root = run_program(leaves, program)
+    if squares:  # micrograd's L2 term: a chain of adds of nodes made from leaves only
+        root = root + sum(p * p for p in leaves)
+    nodes = interior_order(root)
+    assert nodes == _plain_order(root)
+    position = {id(v): i for i, v in enumerate(nodes)}
+    assert len(position) == len(nodes)
+    for v in nodes:
+        assert all(position[id(v)] < position[id(p)] for p in v.parents if not p.is_leaf)
 
 
 @given(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4), instructions)
