@@ -103,7 +103,7 @@ class LayerEdges(Edges):
         super().__init__(scalar)
         self.inputs, self.Xt, self.params, self.W = inputs, Xt, params, W
         self.bias, self.D = bias, D
-        self.G: np.ndarray | None = None
+        self.G: list[Any] | None = None
 
     def inner(self, j: int) -> tuple[Any, ...]:
         """Unit j's inner derivatives dz_j/d parent: w_j..., x..., 1 (see engine.fused)."""
@@ -111,15 +111,21 @@ class LayerEdges(Edges):
         return (*inner, 1.0) if self.bias else inner
 
     def open(self) -> LayerEdges:
-        self.G = np.zeros(self.D.shape)
+        zero = np.zeros(self.D.shape[1])
+        self.G = [zero] * len(self.D)  # a unit the sweep never reaches passes nothing on
         return self
 
     def step(self, v: Any, g: Any) -> None:
+        # each unit's gradient kept as it is (an array over the batch, or a number for
+        # every sample), stacked into a matrix once, in `flush`
         self.G[v._da] = g  # type: ignore[index]  # opened by the sweep
 
     def flush(self) -> None:
-        dZ = self.G * self.D  # type: ignore[operator]
+        G = self.G
         self.G = None
+        if float in map(type, G):  # type: ignore[arg-type]
+            G = [np.broadcast_to(g, len(self.D[0])) for g in G]  # type: ignore[union-attr]
+        dZ = np.array(G) * self.D
         # the parameters flat (weights row by row, then biases): one loop, not one per unit
         grads = (dZ @ self.Xt.T).ravel()
         if self.bias:
