@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from chainrule.engine.grad_mode import is_grad_enabled
 from chainrule.engine.ops import ACTIVATIONS, Op, num
+from chainrule.engine.value import new_node  # value imports this module only when used
 
 
 def as_batch(data: Any) -> np.ndarray:
@@ -145,11 +146,9 @@ def node(
     data: Any, op: Op, parents: tuple[Any, ...], local: tuple[Any, ...], outer: Any = 1.0
 ) -> Any:
     """A batched node (a leaf under `no_grad`)."""
-    from chainrule.engine.value import new_node
-
     if not is_grad_enabled():
         return new_node(data, op, None, 0.0)
-    edges = Edges(tuple(type(p.data) is float for p in parents))
+    edges = Edges(tuple([type(p.data) is float for p in parents]))
     return new_node(data, op, parents, local, edges, outer)
 
 
@@ -183,12 +182,11 @@ BATCH_SUM, BATCH_MEAN = Op("sum", _d_sum), Op("mean", _d_mean)
 def reduce(x: Any, how: str) -> Any:
     """Σ ("sum") or mean ("mean") over the batch: a scalar node whose one local
     derivative is an array (so its parent's gradient is one)."""
-    from chainrule.engine.value import new_node
-
     data = x.data
+    total = float(data.sum())  # numpy's pairwise sum; np.mean is this sum / n too
     if how == "sum":
-        return new_node(float(np.sum(data)), BATCH_SUM, x, _d_sum(data, None))
-    return new_node(float(np.mean(data)), BATCH_MEAN, x, _d_mean(data, None))
+        return new_node(total, BATCH_SUM, x, _d_sum(data, None))
+    return new_node(total / len(data), BATCH_MEAN, x, _d_mean(data, None))
 
 
 # --- fused units over a batch ---------------------------------------------------------
@@ -203,8 +201,6 @@ def linear(
 ) -> list[Any]:
     """One fused node per unit j over the batch: act(Σ_i weight[j][i]·inputs[i] + bias[j]),
     the pre-activations of every unit and sample in one matrix product (units × samples)."""
-    from chainrule.engine.value import new_node
-
     nin = len(inputs)
     datas = [x.data for x in inputs]
     scalar = tuple([type(d) is float for d in datas])  # a scalar input: one for every sample
