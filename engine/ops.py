@@ -234,16 +234,14 @@ def _d_sqrt(x: Any, out: Any) -> Any:
     the zero-base power (`powers.zero_power`), so the higher derivatives are PyTorch's
     infinities (√x'' = -inf at 0, +inf at -0), not the 0 of a constant."""
     r = num(out)
-    if type(r) is not float:  # a batch: 0.5/out is ±inf at ±0 elementwise
-        import numpy as np
+    if type(r) is not float and not (isinstance(out, Node) and not r.all()):
+        import numpy as np  # a batch: 0.5/out is ±inf at ±0 elementwise
 
-        if isinstance(out, Node) and not r.all():
-            raise ValueError("sqrt: the derivative as a graph at a batched 0 is not supported")
         with np.errstate(divide="ignore"):
             return 0.5 / out
-    if r != 0.0:
+    if type(r) is float and r != 0.0:
         return 0.5 / out
-    if isinstance(out, Node):
+    if isinstance(out, Node):  # at ±0 (for a batch: at some sample)
         from chainrule.engine.powers import zero_power
 
         return 0.5 * zero_power(out, -1.0)

@@ -79,10 +79,19 @@ def zero_base_power(x: Any, m: float) -> Any:
 def zero_power(x: Any, m: float) -> Any:
     """x**m as a node at x = ±0, where `**` refuses negative m: the zero-base powers that
     PyTorch's derivative n·x^(n-1) of x**n reaches (infinities), each with its own
-    derivative m·x^(m-1), so every order follows PyTorch."""
+    derivative m·x^(m-1), so every order follows PyTorch. For a batch, elementwise: the
+    zero-base power where a sample is ±0, x**m elsewhere."""
     from chainrule.engine.value import new_node
 
-    return new_node(zero_base_power(x.data, m), pow_op(m), x, power_slope(x.data, m))
+    xd = x.data
+    if type(xd) is float:
+        return new_node(zero_base_power(xd, m), pow_op(m), x, power_slope(xd, m))
+    import numpy as np
+    from chainrule.engine import batched
+
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        data = np.where(xd == 0.0, zero_base_power(xd, m), np.power(xd, m))
+    return batched.unary(x, pow_op(m), data, power_slope(xd, m))
 
 
 def power_slope(x: Any, n: Any) -> Any:
@@ -91,10 +100,15 @@ def power_slope(x: Any, n: Any) -> Any:
     if isinstance(x, Node) or isinstance(n, Node):
         xv, nv = num(x), num(n)
         if is_array(xv) or is_array(nv):
-            if (xv == 0.0).any() if is_array(xv) else xv == 0.0:
-                raise ValueError("pow: the derivative as a graph at a batched 0 is not supported")
             if type(nv) is float and nv == 0.0:
                 return 0.0
+            if (xv == 0.0).any() if is_array(xv) else xv == 0.0:
+                if isinstance(n, Node) or is_array(nv):
+                    raise ValueError(
+                        "pow: the derivative as a graph at a batched 0 needs a number exponent"
+                    )
+                if n != 1.0:
+                    return n * zero_power(x, n - 1.0)  # elementwise: PyTorch's infinities
         elif nv == 0.0:
             return 0.0
         elif xv == 0.0 and not isinstance(n, Node) and n != 1.0:

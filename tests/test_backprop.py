@@ -120,7 +120,7 @@ def _plain_order(root: Value) -> list[Value]:
 @given(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4), instructions, st.booleans())
 def test_the_traversal_is_the_plain_depth_first_order(
     xs: list[float], program, squares: bool
-) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+) -> None:  # type: ignore[no-untyped-def]
     """Its shortcuts (a parent made of leaves emitted at once, a chain walked without the
     stack) give exactly the plain order, a topological one: shared nodes, x * x, chains."""
     leaves = [Value(x) for x in xs]

@@ -309,6 +309,34 @@ def test_create_graph_and_gradcheck_on_a_batch() -> None:
     assert result.ok and len(result.analytic) == 4
 
 
+@pytest.mark.parametrize(
+    "f",
+    [lambda v: v.sqrt(), lambda v: v**0.5, lambda v: v**3, lambda v: v**1.5, lambda v: v**2.5],
+    ids=["sqrt", "pow 0.5", "pow 3", "pow 1.5", "pow 2.5"],
+)
+@pytest.mark.filterwarnings("ignore:invalid value encountered")  # numpy's, summing inf - inf
+def test_derivatives_of_derivatives_at_a_zero_inside_a_batch_are_torchs(f: Callable) -> None:
+    """At ±0 the derivatives of √x and x**n are PyTorch's infinities; a batch holding a
+    zero among other numbers gets them elementwise, at every order."""
+    xs = [0.0, -0.0, 1.0, 4.0]
+    x = Value(np.array(xs))
+    (g,) = grad(f(x).sum(), x, create_graph=True)
+    (h,) = grad(g.sum(), x, create_graph=True)
+    (k,) = grad(h.sum(), x)
+    t = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad(f(t).sum(), t, create_graph=True)
+    (th,) = torch.autograd.grad(tg.sum(), t, create_graph=True)
+    (tk,) = torch.autograd.grad(th.sum(), t)
+    for ours, theirs, nth in ((g.data, tg, 1), (h.data, th, 2), (k, tk, 3)):
+        _close(ours, theirs.detach().numpy(), f"derivative {nth}")
+        assert (np.signbit(ours) == np.signbit(theirs.detach().numpy())).all(), nth
+    for i, v in enumerate(xs):  # and each sample's own scalar graph
+        xv = Value(v)
+        (g1,) = grad(f(xv), xv, create_graph=True)
+        (h1,) = grad(g1, xv, create_graph=True)
+        _close([g1.data, h1.data, grad(h1, xv)[0]], [g.data[i], h.data[i], k[i]], f"sample {i}")
+
+
 def test_no_grad_and_copies_of_a_batched_graph() -> None:
     x, w = Value(np.array([1.0, 2.0])), Value(3.0)
     with no_grad():
