@@ -1439,20 +1439,34 @@ def test_widget_driver_answers_messages_and_sends_frames() -> None:
 
     fake = Fake()
     driver = Driver(fake)
+
+    def ask(view: str, key: int, path: Any, body: Any) -> dict:
+        fake.handle(fake, {"view": view, "id": key, "path": path, "body": body})
+        return fake.sent[-1]
+
+    def frames(key: str) -> list[dict]:
+        return [json.loads(m["frame"]) for m in fake.sent if m.get("session") == key]
+
     try:
-        fake.handle(fake, {"id": 1, "path": "/api/session", "body": {"settings": {"hidden": "3"}}})
-        key = fake.sent[-1]["data"]["session"]
-        fake.handle(fake, {"id": 2, "path": f"/api/session/{key}/control", "body": {"action": "x"}})
-        assert fake.sent[-1]["id"] == 2 and "unknown action" in fake.sent[-1]["error"]
-        fake.handle(fake, {"id": 3, "path": "/api/session/00/points", "body": None})
-        assert fake.sent[-1]["gone"] is True
-        fake.handle(fake, {"id": 4, "path": 5, "body": None})
-        assert "path" in fake.sent[-1]["error"]
-        fake.handle(fake, {"id": 0, "path": "listen", "body": {"session": key}})
-        fake.handle(
-            fake, {"id": 5, "path": f"/api/session/{key}/control", "body": {"action": "step"}}
-        )
-        wait_until(lambda: any("frame" in m and '"step": 1' in m["frame"] for m in fake.sent))
+        made = ask("v1", 1, "/api/session", {"settings": {"hidden": "3"}})
+        assert made["view"] == "v1" and made["id"] == 1  # the view that asked takes it
+        key = made["data"]["session"]
+        reply = ask("v1", 2, f"/api/session/{key}/control", {"action": "x"})
+        assert reply["id"] == 2 and "unknown action" in reply["error"]
+        assert ask("v1", 3, "/api/session/00/points", None)["gone"] is True
+        assert "path" in ask("v1", 4, 5, None)["error"]
+        # a second view of the same widget shares the session; another one has its own
+        other = ask("v2", 1, "/api/session", {"settings": {"hidden": "2"}})["data"]["session"]
+        assert other != key and ask("v3", 1, "/api/session", {"resume": key})["view"] == "v3"
+        for view, session in (("v1", key), ("v3", key), ("v2", other)):
+            fake.handle(
+                fake, {"view": view, "id": 0, "path": "listen", "body": {"session": session}}
+            )
+        ask("v1", 5, f"/api/session/{key}/control", {"action": "step"})
+        wait_until(lambda: any(f["step"] == 1 for f in frames(key)))
+        assert len(driver.threads) == 2 and all(f["step"] == 0 for f in frames(other))
+        fake.handle(fake, {"view": "v2", "id": 0, "path": "unlisten", "body": {}})
+        wait_until(lambda: set(driver.threads) == {key})  # v2's session: no view left
     finally:
         driver.close()
 
@@ -1477,13 +1491,21 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "display_name": "Python 3",
         "language": "python",
     }
+    small = 'hidden="4", samples="60", epochs="100000"'
     nb.cells = [
-        nbformat.v4.new_code_cell(
-            "from chainrule.viz.playground import widget\n"
-            'widget(hidden="4", samples="60", epochs="100000")'
-        )
+        nbformat.v4.new_code_cell(f"from chainrule.viz.playground import widget\nwidget({small})")
     ]
     nbformat.write(nb, root / "playground.ipynb")
+    # two widgets on one page, the first shown twice (two views of one model)
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from IPython.display import display\n"
+            "from chainrule.viz.playground import widget\n"
+            f"a, b = widget({small}), widget({small})\n"
+            "display(a, b, a)"
+        )
+    ]
+    nbformat.write(nb, root / "two.ipynb")
     port = free_port()
     lab = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
@@ -1510,32 +1532,39 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         lab.wait(30)
 
 
+def run_notebook(page: Any, url: str, views: int) -> None:
+    """Opens the notebook at `url` in JupyterLab, runs its one cell and waits until its
+    `views` playground widgets have each drawn a frame."""
+    page.goto(url + "?reset", timeout=120_000)  # ?reset: no other notebook's tab comes back
+    cell = page.locator(".jp-Notebook .jp-Cell").first
+    cell.wait_for(timeout=120_000)
+    page.wait_for_selector(".jp-Spinner", state="detached", timeout=120_000)
+    widget = page.locator(".cr-pg").first
+    for _ in range(3):  # a kernel still starting may miss the first run
+        page.wait_for_timeout(2000)
+        cell.click(timeout=120_000)
+        page.keyboard.press("Shift+Enter")
+        try:
+            widget.wait_for(timeout=40_000)
+            break
+        except Exception:
+            out = page.locator(".jp-OutputArea-output")
+            assert "Error" not in (out.first.inner_text() if out.count() else "")
+    widget.wait_for(timeout=1000)
+    page.wait_for_function(
+        f"(() => {{ const s = [...document.querySelectorAll('.cr-pg #status')];"
+        f" return s.length === {views} && s.every((x) => x.dataset.epoch !== undefined); }})()",
+        timeout=120_000,
+    )
+
+
 def test_the_widget_in_jupyterlab_plays_and_steps_a_sample(browser: Any, jupyterlab: str) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(jupyterlab + "lab/tree/playground.ipynb", timeout=120_000)
-        cell = page.locator(".jp-Notebook .jp-Cell").first
-        cell.wait_for(timeout=120_000)
-        page.wait_for_selector(".jp-Spinner", state="detached", timeout=120_000)
+        run_notebook(page, jupyterlab + "lab/tree/playground.ipynb", 1)
         widget = page.locator(".cr-pg").first
-        for _ in range(3):  # a kernel still starting may miss the first run
-            page.wait_for_timeout(2000)
-            cell.click(timeout=120_000)
-            page.keyboard.press("Shift+Enter")
-            try:
-                widget.wait_for(timeout=40_000)
-                break
-            except Exception:
-                out = page.locator(".jp-OutputArea-output")
-                assert "Error" not in (out.first.inner_text() if out.count() else "")
-        widget.wait_for(timeout=1000)
-        page.wait_for_function(
-            "(() => { const s = document.querySelector('.cr-pg #status');"
-            " return s && s.dataset.epoch !== undefined; })()",
-            timeout=120_000,
-        )
         assert page.locator(".cr-pg iframe").count() == 0  # the page itself, not an iframe
         widget.locator("#play").click()
         page.wait_for_function(
@@ -1551,6 +1580,56 @@ def test_the_widget_in_jupyterlab_plays_and_steps_a_sample(browser: Any, jupyter
         assert widget.locator("#bp-counter").inner_text() == f"1 / {total}"
         widget.locator("#bp-last").click()
         assert "equal to backward()" in widget.locator("#bp-check").inner_text()
+    finally:
+        page.close()
+    assert not [e for e in errors if "cr-pg" in e or "playground" in e.lower()], errors
+
+
+def test_two_widgets_and_two_views_of_one_on_a_page_each_work(
+    browser: Any, jupyterlab: str
+) -> None:
+    """Widgets a and b, and a shown a second time: b's play moves only b; a setting changed
+    in one view of a leaves b alone and shows in a's other view; a step in either view of
+    a moves both (one model), and b's run keeps going throughout."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    status = "document.querySelectorAll('.cr-pg #status')[{}].dataset.step"
+
+    def step(k: int) -> int:
+        return int(page.evaluate(status.format(k)))
+
+    try:
+        run_notebook(page, jupyterlab + "lab/tree/two.ipynb", 3)
+        a1, b, a2 = (page.locator(".cr-pg").nth(k) for k in range(3))
+        lr = b.locator("#set-lr").input_value()
+        b.locator("#play").click()
+        page.wait_for_function(status.format(1) + " >= 3", timeout=60_000)
+        assert step(0) == step(2) == 0  # a's views: not trained
+        assert (
+            b.locator("#loss polyline").count() >= 2 and a1.locator("#loss polyline").count() == 0
+        )
+        assert "training" in b.locator("#status").inner_text()
+        assert "paused" in a1.locator("#status").inner_text()
+        a1.locator("#set-lr").fill("0.5")
+        a1.locator("#set-lr").dispatch_event("change")
+        a2.locator("#step").click()  # the other view of a: the same model steps
+        page.wait_for_function(f"{status.format(0)} == 1 && {status.format(2)} == 1")
+        page.wait_for_function(
+            "document.querySelectorAll('.cr-pg #set-lr')[2].value === '0.5'", timeout=10_000
+        )
+        before = step(1)
+        page.wait_for_function(f"{status.format(1)} > {before}", timeout=30_000)
+        assert b.locator("#set-lr").input_value() == lr != "0.5"
+        # each stepper is its own: a sample opened in b leaves a's panels closed
+        b.locator("#pause").click()
+        b.locator("#sample-index").fill("2")
+        b.locator("#sample-form button").click()
+        b.locator("#backprop:not([hidden])").wait_for(timeout=60_000)
+        assert "train sample 2" in b.locator("#bp-title").inner_text()
+        assert a1.locator("#backprop").is_hidden() and a2.locator("#backprop").is_hidden()
+        b.locator("#bp-next").click()
+        assert b.locator("#bp-counter").inner_text().startswith("1 / ")
     finally:
         page.close()
     assert not [e for e in errors if "cr-pg" in e or "playground" in e.lower()], errors

@@ -6,6 +6,9 @@ notebook's widgets do (JupyterLab, Notebook 7, VS Code, Colab, a remote JupyterH
 
     from chainrule.viz.playground import widget
     widget()                       # or widget(dataset="spirals", hidden="16,16")
+
+Each widget is a model of its own: two widgets on one page train independently, and a
+widget displayed twice shows its one model in both places (either view drives it).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from chainrule.viz.playground.session import Session
 
 STATIC = Path(__file__).parent / "static"
 # the page's modules, each after those it imports
-ORDER = ["charts", "digits", "client", "network", "layers", "stepper", "main", "widget"]
+ORDER = ["charts", "digits", "client", "network", "layers", "stepper", "form", "main", "widget"]
 PREFIX = ".cr-pg"
 
 
@@ -77,34 +80,44 @@ def widget(**settings: Any) -> Any:
     import traitlets
 
     raw = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.items()}
-    config.parse(raw)
+    parsed = config.parse(raw)
 
     class PlaygroundWidget(anywidget.AnyWidget):  # type: ignore[misc]
         _esm = bundle()
         _css = scoped_css()
         _html = traitlets.Unicode(page_html()).tag(sync=True)
         settings = traitlets.Dict(raw).tag(sync=True)
+        # the widget's session, made here: every view of the widget shows this one model
+        _session = traitlets.Unicode("").tag(sync=True)
 
     w = PlaygroundWidget()
-    Driver(w)
+    driver = Driver(w)
+    w._session, _ = driver.api.new_session(parsed)
     return w
 
 
 class Driver:
     """Answers a widget's messages with an `Api` of its own, and sends it the frames of
-    the session it listens to (a thread that waits for each new frame)."""
+    the sessions its views listen to (a thread per session, waiting for each new frame).
+
+    A widget shown twice has two views, each with its own name (`view`): an answer goes
+    back with the name of the view that asked, and a frame with its session's key, so
+    each view takes only its own answers and its own session's frames."""
 
     def __init__(self, w: Any) -> None:
         self.w, self.api = w, Api()
-        self.listening: str | None = None
-        self.thread: threading.Thread | None = None
+        self.views: dict[str, str] = {}  # view -> the session it listens to
+        self.threads: dict[str, threading.Thread] = {}  # session -> its frame sender
+        self.lock = threading.Lock()
         w.on_msg(self.on_msg)
         w.driver = self  # kept alive with the widget
 
     def on_msg(self, _: Any, msg: dict[str, Any], buffers: Any = None) -> None:
-        path, body, key = msg.get("path"), msg.get("body"), msg.get("id")
+        path, body, key, view = msg.get("path"), msg.get("body"), msg.get("id"), msg.get("view")
         if path == "listen":
-            return self.listen(str((body or {}).get("session")))
+            return self.listen(str(view), str((body or {}).get("session")))
+        if path == "unlisten":
+            return self.unlisten(str(view))
         try:
             if not isinstance(path, str):
                 raise RequestError(HTTPStatus.BAD_REQUEST, "a message needs a path")
@@ -114,32 +127,49 @@ class Driver:
                 data = self.api.post(path, body)
             else:
                 raise RequestError(HTTPStatus.BAD_REQUEST, "the body must be an object")
-            self.w.send({"id": key, "data": finite_or_none(data)})
+            self.w.send({"view": view, "id": key, "data": finite_or_none(data)})
         except RequestError as e:
-            self.w.send({"id": key, "error": str(e), "gone": e.gone})
+            self.w.send({"view": view, "id": key, "error": str(e), "gone": e.gone})
         except Exception as e:  # a bug: say so in the page, keep answering
-            self.w.send({"id": key, "error": f"internal error: {type(e).__name__}: {e}"})
+            error = f"internal error: {type(e).__name__}: {e}"
+            self.w.send({"view": view, "id": key, "error": error})
 
-    def listen(self, key: str) -> None:
-        self.listening = key
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._frames, daemon=True, name="widget")
-            self.thread.start()
+    def listen(self, view: str, key: str) -> None:
+        with self.lock:
+            self.views[view] = key
+            if key not in self.threads:
+                thread = threading.Thread(target=self._frames, args=(key,), daemon=True)
+                self.threads[key] = thread
+                thread.start()
 
-    def _frames(self) -> None:
-        sent: tuple[str | None, int] = (None, -1)
-        while not self.api.stopping.is_set():
-            key = self.listening
-            session = self.api.sessions.get(key or "")
-            if session is None:
+    def unlisten(self, view: str) -> None:
+        """The view is gone (its output cleared): its session's frames stop when no other
+        view listens to it, and the run pauses as an unwatched tab's does."""
+        with self.lock:
+            self.views.pop(view, None)
+
+    def _wanted(self, key: str) -> bool:
+        """Whether a view still listens to `key`; if not, its thread is forgotten (under
+        the lock: a view that listens meanwhile starts a new one)."""
+        with self.lock:
+            if key in self.views.values():
+                return True
+            self.threads.pop(key, None)
+            return False
+
+    def _frames(self, key: str) -> None:
+        sent = -1
+        while not self.api.stopping.is_set() and self._wanted(key):
+            session = self.api.sessions.get(key)
+            if session is None or session.closed:
                 self.api.stopping.wait(0.2)
                 continue
-            session.watch(True)  # a notebook's widget is watched while it lives
+            session.watch(True)  # a notebook's widget is watched while a view shows it
             try:
-                frame, version = self._next(session, sent[1] if sent[0] == key else -1)
-                if (key, version) != sent:
-                    self.w.send({"frame": frame})
-                    sent = (key, version)
+                frame, version = self._next(session, sent)
+                if version != sent:
+                    self.w.send({"session": key, "frame": frame})
+                    sent = version
             finally:
                 session.watch(False)
 
