@@ -368,6 +368,14 @@ def test_fused_neuron_over_a_batch_and_reading_one_sample() -> None:
         batched.sample(6)
 
 
+def test_an_empty_batch_and_classes_of_the_wrong_shape_are_named() -> None:
+    model = MLP(2, [3])
+    with pytest.raises(ValueError, match=r"at least one sample, got shape \(0, 2\)"):
+        model(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match=r"shape \(3,\) for this batch, got shape \(3, 1\)"):
+        cross_entropy(model(np.ones((3, 2))), np.zeros((3, 1)))
+
+
 @pytest.mark.parametrize("loss", [mse_loss, hinge_loss, cross_entropy, bce_with_logits])
 def test_losses_and_penalties_accept_batched_outputs(loss: Callable[..., Value]) -> None:
     rng = np.random.default_rng(2)
