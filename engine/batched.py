@@ -283,7 +283,10 @@ def cross_entropy(ps: tuple[Any, ...], target: Any) -> Any:
     Z = _matrix(ps)
     t = _classes(target, len(ps))
     if t.shape != (len(Z),):
-        raise ValueError(f"cross_entropy: {t.size} classes for a batch of {len(Z)}")
+        raise ValueError(
+            f"cross_entropy: the classes must be one integer per sample, shape ({len(Z)},) "
+            f"for this batch, got shape {t.shape}"
+        )
     m = Z.max(axis=1)
     log_total = np.log(np.exp(Z - m[:, None]).sum(axis=1))
     loss = -(Z[np.arange(len(Z)), t] - m - log_total)

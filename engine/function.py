@@ -95,6 +95,8 @@ class Function:
             with no_grad():
                 local = tuple(_real(name, "backward", d) for d in _locals(cls, name, ctx, len(xs)))
         op = Op(name, rule, 0, cls)
+        if type(data) is not float or any(type(x.data) is not float for x in xs):
+            _check_batch(name, xs, data, local)
         if type(data) is not float:  # a batch: elementwise (engine.batched)
             from chainrule.engine.batched import node as batched_node
 
@@ -105,6 +107,17 @@ class Function:
             # a saved output is the node itself, so its derivative is part of the graph
             ctx.saved_values = tuple(node if s is result else s for s in ctx.saved_values)
         return node
+
+
+def _check_batch(name: str, xs: tuple[Value, ...], data: Any, local: Any) -> None:
+    """On a batch, forward's output and each derivative from backward are a number or one
+    number per sample of the inputs' batch (as PyTorch checks a custom op's gradients'
+    shapes): another length would give the inputs gradients of the wrong shape."""
+    sizes = [len(x.data) for x in xs if type(x.data) is not float]
+    n = sizes[0] if sizes else len(data)
+    for what, a in (("forward", data), *(("backward", d) for d in local or ())):
+        if getattr(a, "ndim", 0) and len(a) != n:
+            raise ValueError(f"{name}.{what} returned {len(a)} numbers for a batch of {n}")
 
 
 def _rule(

@@ -16,6 +16,7 @@ batch's) are not touched.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from numbers import Integral
 from typing import Any, cast
 
 from chainrule.engine.backprop import Contribution, Step
@@ -72,12 +73,22 @@ def sample_graph(root: Value, sample: int | None) -> tuple[Value, set[int], int]
     (see the module docstring); scalars computed from parameters alone stay as they are."""
     if sample is None:
         raise ValueError("this graph is batched: pass sample=k to show sample k's graph")
+    if isinstance(sample, bool) or not isinstance(sample, Integral):
+        raise TypeError(f"sample is an integer (an index into the batch), got {sample!r:.40}")
     depends = _BatchDependence()
     v = root
     while not holds_batch(v.data):
-        batched = [p for p in v.parents if depends(p)]
+        batched = list({id(p): p for p in v.parents if depends(p)}.values())
         if not batched:
             raise ValueError("sample= needs a graph computed over a batch")
+        if len(batched) > 1:
+            # a.mean() + b.mean(): sample k's term is a_k + b_k, a node no graph holds;
+            # rooting it at a_k alone would silently leave b out
+            raise ValueError(
+                "sample=: this loss reduces the batch in more than one place, so no one node "
+                "is sample k's loss term: add the terms before reducing ((a + b).mean()), "
+                "or show one term (draw_dot(a.mean(), sample=k))"
+            )
         v = batched[0]
     n = len(cast(Any, v.data))  # a batched node: one entry per sample
     if not -n <= sample < n:

@@ -16,15 +16,14 @@ Storage (why it looks like this): a unary or binary node keeps its parents in th
 `_a`/`_b` and their local derivatives in `_da`/`_db`, so that a node is one allocation.
 An n-ary node (`engine.fused`) keeps a tuple of parents in `_a`, a tuple of inner
 derivatives in `_da` (`None` meaning all ones) and a shared outer factor in `_db`:
-d(out)/dp_i = _db · _da[i]; a batched one (`engine.batched`) also its `Edges` in `_b`. A
-leaf's `_b` holds its gradient as a graph after `backward(create_graph=True)`. Only
-`_decode` and `chain_rule` read this (and, for speed, the traversal and the fast loop in
-`engine.backprop`, which a test checks against `chain_rule`). A node refers only to its
-parents, so graphs hold no reference cycles and are freed with their last reference.
+d(out)/dp_i = _db · _da[i]; a batched one (`engine.batched`) also its `Edges` in `_b` (a
+layer's unit: its index in `_da`). A leaf's `_b` holds its gradient as a graph after
+`backward(create_graph=True)`. Only `_decode` and `chain_rule` read this (and, for speed,
+the traversal and the fast loop in `engine.backprop`, which a test checks against
+`chain_rule`). A node refers only to its parents: graphs hold no reference cycles.
 
-A node's number may be a numpy array over a batch (`engine.batched`): each op then works
-elementwise, and numpy is imported only then. Elsewhere: micrograd's hand-made nodes in
-`engine.handmade`, copying and pickling in `engine.copying`.
+A node's number may be a numpy array over a batch (`engine.batched`; numpy is imported only
+then). Elsewhere: hand-made nodes in `engine.handmade`, copying in `engine.copying`.
 """
 
 from __future__ import annotations
@@ -141,9 +140,7 @@ class Value(Node):
         if a is None:
             return (), (), None
         if type(a) is tuple or type(a) is handmade.UnknownParents:
-            inner = self._da
-            if type(inner) is int:  # unit `inner` of a layer (engine.batched.LayerEdges)
-                inner = self._b.inner(inner)
+            inner = self._da if type(self._da) is not int else self._b.inner(self._da)
             return a, ((1.0,) * len(a) if inner is None else inner), self._db
         if self._b is None:
             return (a,), (self._da,), None
@@ -175,9 +172,8 @@ class Value(Node):
         return self._b if self._a is None else None
 
     def _set_grad_value(self, g: Value) -> None:
-        # Kept in the leaf's second-parent slot (a leaf has no parents, so the slot is
-        # free), not in a slot of its own: that would cost 8 bytes (16 with alignment) on
-        # every node of every graph for a feature only leaves of a few graphs use.
+        # Kept in the leaf's (free) second-parent slot: a slot of its own would cost every
+        # node of every graph 8-16 bytes for a feature only leaves of a few graphs use.
         self._b = g
 
     def chain_rule(

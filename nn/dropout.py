@@ -65,10 +65,6 @@ class Dropout(Module):
         if self.p == 0.0 and mask is None:
             self.last_mask = [[True] * len(x) for x in batch]
             return batch
-        if len(batch) == 1 and any(
-            isinstance(v, Value) and type(v.data) is not float for v in batch[0]
-        ):
-            return self._batched(batch[0], keep, mask)
         if mask is None:
             mask = [(self.generator.random(len(x)) < keep).tolist() for x in batch]
         elif [len(m) for m in mask] != [len(x) for x in batch]:

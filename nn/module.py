@@ -94,6 +94,8 @@ def as_batch(x: Any) -> tuple[Batch, bool]:
         if x.ndim == 1:
             return [x.tolist()], True
         if x.ndim == 2:
+            if not len(x):
+                raise ValueError(f"expected a batch of at least one sample, got shape {x.shape}")
             # one graph for the whole batch: one "sample" of batched Values, one per
             # feature (engine.batched); the outputs come back as one sample's
             return [[Value(col) for col in x.T]], True

@@ -368,6 +368,14 @@ def test_fused_neuron_over_a_batch_and_reading_one_sample() -> None:
         batched.sample(6)
 
 
+def test_an_empty_batch_and_classes_of_the_wrong_shape_are_named() -> None:
+    model = MLP(2, [3])
+    with pytest.raises(ValueError, match=r"at least one sample, got shape \(0, 2\)"):
+        model(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match=r"shape \(3,\) for this batch, got shape \(3, 1\)"):
+        cross_entropy(model(np.ones((3, 2))), np.zeros((3, 1)))
+
+
 @pytest.mark.parametrize("loss", [mse_loss, hinge_loss, cross_entropy, bce_with_logits])
 def test_losses_and_penalties_accept_batched_outputs(loss: Callable[..., Value]) -> None:
     rng = np.random.default_rng(2)
@@ -468,3 +476,51 @@ def test_backward_steps_of_one_sample_is_that_samples_own_pass(batchnorm: bool) 
             assert [c.added for c in a.contributions] == pytest.approx(added, rel=1e-12, abs=1e-15)
     with pytest.raises(IndexError, match="out of range for a batch of 12"):
         list(loss.backward_steps(sample=12))
+
+
+def test_a_custom_op_whose_numbers_do_not_match_the_batch_is_refused() -> None:
+    # forward's output or backward's derivatives of another length than the batch would
+    # give the inputs gradients of the wrong shape (or fail later, in numpy's words)
+    class Longer(Function):
+        @staticmethod
+        def forward(ctx: Any, x: Value) -> Any:
+            return np.ones(3)
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Value) -> Any:
+            return grad_output
+
+    class Shorter(Function):
+        @staticmethod
+        def forward(ctx: Any, x: Value) -> Value:
+            return x * 2
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Value) -> Any:
+            return np.ones(1)
+
+    x = Value(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"Longer\.forward returned 3 numbers for a batch of 2"):
+        Longer.apply(x)
+    with no_grad(), pytest.raises(ValueError, match=r"Longer\.forward returned 3 numbers"):
+        Longer.apply(x)
+    with pytest.raises(ValueError, match=r"Shorter\.backward returned 1 numbers for a batch of 2"):
+        Shorter.apply(x)
+    assert x.grad == 0.0
+
+
+def test_sample_k_of_a_loss_that_reduces_the_batch_twice_is_refused() -> None:
+    # a.mean() + b.mean(): sample k's loss term is a_k + b_k; a view rooted at the first
+    # reduction's term alone would silently leave b out
+    X, _ = make_moons(6, noise=0.1, seed=3)
+    model = MLP(2, [3, 1], seed=1)
+    out = model(X)
+    loss = out.mean() + (model(2 * X) ** 2).mean()
+    with pytest.raises(ValueError, match="reduces the batch in more than one place"):
+        list(loss.backward_steps(sample=0))
+    mean = out.mean()
+    steps = list((mean * mean).backward_steps(sample=0))  # one reduction, used twice
+    assert len(steps) == len(list(mean.backward_steps(sample=0))) == 4
+    for bad in (True, 1.5, "0"):
+        with pytest.raises(TypeError, match="sample is an integer"):
+            list(loss.backward_steps(sample=bad))  # type: ignore[arg-type]
