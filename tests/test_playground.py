@@ -1586,7 +1586,7 @@ def test_the_widget_in_jupyterlab_plays_and_steps_a_sample(browser: Any, jupyter
 
 
 def test_two_widgets_and_two_views_of_one_on_a_page_each_work(
-    browser: Any, jupyterlab: str
+    browser: Any, jupyterlab: str, tmp_path: Path
 ) -> None:
     """Widgets a and b, and a shown a second time: b's play moves only b; a setting changed
     in one view of a leaves b alone and shows in a's other view; a step in either view of
@@ -1621,6 +1621,8 @@ def test_two_widgets_and_two_views_of_one_on_a_page_each_work(
         before = step(1)
         page.wait_for_function(f"{status.format(1)} > {before}", timeout=30_000)
         assert b.locator("#set-lr").input_value() == lr != "0.5"
+        for name, view in (("a1", a1), ("b", b), ("a2", a2)):  # to look at, when it fails
+            view.locator("header").screenshot(path=str(tmp_path / f"{name}-header.png"))
         # each stepper is its own: a sample opened in b leaves a's panels closed
         b.locator("#pause").click()
         b.locator("#sample-index").fill("2")
