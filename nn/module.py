@@ -105,7 +105,17 @@ def as_batch(x: Any) -> tuple[Batch, bool]:
             "expected a sample (list of numbers) or a batch (list of samples), "
             f"got {type(x).__name__}"
         )
-    if x and _is_row(x[0]):
+    rows = [_is_row(s) for s in x]
+    if any(rows) and not all(rows):
+        # A Value beside 1-D arrays: one sample whose features are batches (columns)
+        if all(not r or (isinstance(s, np.ndarray) and s.ndim == 1) for s, r in zip(x, rows)):
+            return [list(x)], True
+        raise TypeError(
+            "expected a sample (numbers or Values; a 1-D array is a batch's column) or a batch "
+            "(a list of samples), got a list mixing both: items "
+            f"{[i for i, r in enumerate(rows) if r]} are sequences, the others are not"
+        )
+    if x and rows[0]:
         return [s.tolist() if isinstance(s, np.ndarray) else list(s) for s in x], False
     return [list(x)], True
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 from chainrule.engine import Function, Value, add_all, grad, gradcheck, neuron, no_grad
 from chainrule.engine.backprop import order
-from chainrule.nn import MLP, make_moons
+from chainrule.nn import MLP, Layer, make_moons
 from chainrule.nn.losses import bce_with_logits, cross_entropy, hinge_loss, mse_loss
 from chainrule.nn.regularization import l1_penalty, l2_penalty
 from hypothesis import given, settings
@@ -366,6 +366,19 @@ def test_fused_neuron_over_a_batch_and_reading_one_sample() -> None:
         _close([d for _, d in edges], one.local_grads, f"sample {i}'s local derivatives")
     with pytest.raises(IndexError, match="sample 6 of a batch of 6"):
         batched.sample(6)
+
+
+def test_a_sample_of_batched_values_and_numpy_columns_in_any_order() -> None:
+    """A list holding a batched Value and 1-D arrays is one sample whose features are
+    columns of the batch, whichever comes first; a list mixing rows with numbers is an
+    error that says so."""
+    X = np.random.default_rng(3).normal(size=(4, 2))
+    layer = Layer(2, 3)
+    h = Value(X[:, 1])
+    for got, want in ((layer([X[:, 0], h]), layer(X)), (layer([h, X[:, 0]]), layer(X[:, ::-1]))):
+        _close([v.data for v in got], [v.data for v in want], "outputs")
+    with pytest.raises(TypeError, match=r"mixing both: items \[0\] are sequences"):
+        layer([[1.0, 2.0], 3.0])
 
 
 def test_an_empty_batch_and_classes_of_the_wrong_shape_are_named() -> None:
