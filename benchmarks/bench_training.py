@@ -37,11 +37,12 @@ def run(repeat: int = 15) -> str:
         return loss.data
 
     with_ratios, without = _trainer(True), _trainer(False)
-    times = {
-        "bare batched step (forward, loss + L2, backward, SGD)": best_time(bare_step, 5, number=10),
-        "Trainer.step(), update ratios on": best_time(with_ratios.step, 5, number=10),
-        "Trainer.step(), update ratios off": best_time(without.step, 5, number=10),
+    steps = {
+        "bare batched step (forward, loss + L2, backward, SGD)": bare_step,
+        "Trainer.step(), update ratios on": with_ratios.step,
+        "Trainer.step(), update ratios off": without.step,
     }
+    times = {k: best_time(step, repeat, number=10) for k, step in steps.items()}
     base = times["bare batched step (forward, loss + L2, backward, SGD)"]
     rows = [[k, f"{t * 1e3:.1f} ms", f"{t / base:.2f}x"] for k, t in times.items()]
     return table(

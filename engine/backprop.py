@@ -171,20 +171,19 @@ def _sweep_fast(nodes: list[Value]) -> None:
     order; tests/test_backprop.py checks it equal to `steps`). A batched node's edges
     (engine.batched) take its step; a layer's edges are `held` while the sweep passes
     over its units and `flush` before any other node, so no parent is read early."""
-    held = None
+    held = None  # a layer whose units' gradients are recorded, not yet passed on
     for v in nodes:
+        if held is not None and v._b is not held:  # the sweep leaves the layer
+            held.flush()
+            held = None
         a = v._a
         if type(a) is tuple:
             edges = v._b
             if edges is not None:
                 if edges is not held:
-                    if held is not None:
-                        held.flush()
                     held = edges.open()
                 edges.step(v, v.grad)
                 continue
-            if held is not None:
-                held = held.flush()
             g = v.grad * v._db
             if g == 0.0:  # e.g. an inactive ReLU unit: nothing flows to its inputs
                 continue
@@ -196,8 +195,6 @@ def _sweep_fast(nodes: list[Value]) -> None:
                 for p, d in zip(a, inner):
                     p.grad += g * d
         else:
-            if held is not None:
-                held = held.flush()
             g = v.grad
             a.grad += g * v._da
             b = v._b

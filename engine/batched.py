@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from chainrule.engine.fused import dot_inner
 from chainrule.engine.grad_mode import is_grad_enabled
 from chainrule.engine.ops import ACTIVATIONS, Op, num
 from chainrule.engine.value import new_node  # value imports this module only when used
@@ -108,8 +109,7 @@ class LayerEdges(Edges):
 
     def inner(self, j: int) -> tuple[Any, ...]:
         """Unit j's inner derivatives dz_j/d parent: w_j..., x..., 1 (see engine.fused)."""
-        inner = (*self.W[j].tolist(), *(x.data for x in self.inputs))
-        return (*inner, 1.0) if self.bias else inner
+        return dot_inner([x.data for x in self.inputs], self.W[j].tolist(), self.bias)
 
     def open(self) -> LayerEdges:
         zero = np.zeros(self.D.shape[1])

@@ -55,7 +55,7 @@ def _any_batched(values: Sequence[Value]) -> bool:
 # --- neurons -------------------------------------------------------------------------
 
 
-def _dot_inner(xs: Sequence[Any], ws: Sequence[Any], has_bias: bool) -> tuple[Any, ...]:
+def dot_inner(xs: Sequence[Any], ws: Sequence[Any], has_bias: bool) -> tuple[Any, ...]:
     """d z/d parent for z = Σ w_i x_i (+ b), parents ordered x..., w..., b:
     d z/d x_i = w_i, d z/d w_i = x_i, d z/d b = 1 (numbers or Values alike)."""
     return (*ws, *xs, 1.0) if has_bias else (*ws, *xs)
@@ -65,7 +65,7 @@ def _d_neuron(activation: str, parents: Sequence[Any], out: Number) -> tuple[Any
     """d act(z)/d p = act'(z) · d z/d p (the activation's rule reads only `out`)."""
     n = len(parents) // 2
     outer = ACTIVATIONS[activation].rule(None, out)
-    inner = _dot_inner(parents[:n], parents[n : 2 * n], len(parents) % 2 == 1)
+    inner = dot_inner(parents[:n], parents[n : 2 * n], len(parents) % 2 == 1)
     return tuple(outer * d for d in inner)
 
 
@@ -80,7 +80,7 @@ def _neuron_node(
 ) -> Value:
     """act(z) as one node, for a pre-activation z = Σ w_i x_i + b computed by the caller.
     `parents` are the inputs, weights and bias; `inner` their derivatives dz/dp
-    (`_dot_inner` of the numbers). An inactive ReLU has act'(z) = 0: backward skips it."""
+    (`dot_inner` of the numbers). An inactive ReLU has act'(z) = 0: backward skips it."""
     out, slope = ACTIVATIONS[activation].scalar(z)
     return new_node(out, _FUSED_OP[activation], parents, inner, db=slope)
 
@@ -105,7 +105,7 @@ def neuron(
     xd = tuple(x.data for x in xs)
     wd = tuple(w.data for w in weights)
     z = sum(map(mul, wd, xd))
-    inner = _dot_inner(xd, wd, bias is not None)
+    inner = dot_inner(xd, wd, bias is not None)
     if bias is None:
         return _neuron_node(z, xs + tuple(weights), inner, activation)
     return _neuron_node(z + bias.data, (*xs, *weights, bias), inner, activation)
@@ -142,7 +142,7 @@ def fused_linear(
         pre = [[sum(map(mul, wd, xd)) + bd for wd, bd in zip(wds, bds)] for xd in xds]
     return [
         [
-            _neuron_node(zj, xs + wb, _dot_inner(xd, wd, has_bias), activation)
+            _neuron_node(zj, xs + wb, dot_inner(xd, wd, has_bias), activation)
             for zj, (wb, wd) in zip(zrow, units)
         ]
         for xs, xd, zrow in zip(xss, xds, pre)

@@ -234,18 +234,16 @@ def _d_sqrt(x: Any, out: Any) -> Any:
     the zero-base power (`powers.zero_power`), so the higher derivatives are PyTorch's
     infinities (√x'' = -inf at 0, +inf at -0), not the 0 of a constant."""
     r = num(out)
-    if type(r) is not float and not (isinstance(out, Node) and not r.all()):
-        import numpy as np  # a batch: 0.5/out is ±inf at ±0 elementwise
-
-        with np.errstate(divide="ignore"):
-            return 0.5 / out
-    if type(r) is float and r != 0.0:
-        return 0.5 / out
-    if isinstance(out, Node):  # at ±0 (for a batch: at some sample)
-        from chainrule.engine.powers import zero_power
+    if isinstance(out, Node) and (r == 0.0 if type(r) is float else not r.all()):
+        from chainrule.engine.powers import zero_power  # at ±0 (for a batch: some sample)
 
         return 0.5 * zero_power(out, -1.0)
-    return math.copysign(math.inf, r)
+    if type(r) is float:
+        return 0.5 / out if r != 0.0 else math.copysign(math.inf, r)
+    import numpy as np  # a batch: 0.5/out is ±inf at ±0 elementwise
+
+    with np.errstate(divide="ignore"):
+        return 0.5 / out
 
 
 def _d_abs(x: Any, out: Any) -> Any:
